@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh clone:
+#   make synth   synthesizes app.py offline into cdk.out/ (pinned CDK CLI from package.json)
+#   make test    lint, type-check and run the whole test suite
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.PHONY: synth test lint typecheck unit clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: $(VENV)/.installed node_modules/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ./node_modules/.bin/cdk synth --no-notices --no-version-reporting --quiet --output cdk.out
+	@echo "template: cdk.out/PersonalizeImportExample.template.json"
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy constructs_personalize app.py scripts
+	$(VENV)/bin/mypy constructs_personalize/handlers/dataset_import
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

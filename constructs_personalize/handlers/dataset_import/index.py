@@ -1,0 +1,383 @@
+"""Custom resource handler: run an Amazon Personalize dataset import job during ``cdk deploy``.
+
+Runs in AWS Lambda behind the CDK Provider framework. Standard library + boto3 only: this
+module is shipped as a Lambda asset and must not import anything from ``constructs_personalize``.
+
+``on_event`` starts the job (or defers the start while the service asks us to wait) and returns
+the job ARN as the physical id. ``is_complete`` is called every query interval with the original
+event merged with ``on_event``'s result. It is stateless: every poll describes the job, starts it if
+it does not exist yet, and reports complete once the job is ACTIVE. Any exception raised here fails
+the deployment at once, so every "wait and try again" condition returns ``IsComplete: False``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_personalize import PersonalizeClient
+
+Event = Mapping[str, Any]
+Response = dict[str, Any]
+
+ACTIVE = "ACTIVE"
+CREATE_FAILED = "CREATE FAILED"
+TERMINAL_STATUSES = frozenset({ACTIVE, CREATE_FAILED})
+
+# The service asks us to wait with these codes: the 5-jobs-in-flight quota and throttling both
+# arrive as LimitExceededException; ResourceInUseException means the dataset is not ACTIVE yet.
+WAIT_CODES = frozenset(
+    {
+        "LimitExceededException",
+        "ResourceInUseException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalFailure",
+    }
+)
+INPUT_CODES = frozenset({"InvalidInputException", "ResourceNotFoundException", "TooManyTagsException"})
+
+# CloudFormation rejects responses over 4,096 bytes. The framework adds the stack id, request id,
+# logical and physical ids and a JavaScript stack trace to our message, so the message keeps to half.
+MAX_MESSAGE_BYTES = 2048
+TRUNCATION_MARK = " [...truncated]"
+
+# Key added to on_event's result; the framework passes it to every is_complete call.
+DEADLINE_KEY = "ImportWaitDeadline"
+# Set by the construct: total_timeout minus two query intervals, so we stop waiting (with a
+# useful message) before the framework's own "Operation timed out".
+WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
+DEFAULT_WAIT_BUDGET_SECONDS = 3300.0
+
+
+class ImportFailed(Exception):
+    """The deployment must fail; the message is what CloudFormation shows."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(truncate(message))
+
+
+def truncate(message: str, limit: int = MAX_MESSAGE_BYTES) -> str:
+    """Cut ``message`` to at most ``limit`` UTF-8 bytes, marking the cut."""
+    data = message.encode("utf-8")
+    if len(data) <= limit:
+        return message
+    keep = limit - len(TRUNCATION_MARK.encode("utf-8"))
+    return data[:keep].decode("utf-8", errors="ignore") + TRUNCATION_MARK
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    # CloudFormation sends every property as a string.
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise ImportFailed(f"property {name} must be 'true' or 'false', got {value!r}")
+
+
+def _required(props: Mapping[str, Any], name: str) -> str:
+    value = props.get(name)
+    if not isinstance(value, str) or not value:
+        raise ImportFailed(f"property {name} is required and must be a non-empty string, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """The custom resource properties, converted back from CloudFormation's strings."""
+
+    job_name: str
+    dataset_arn: str
+    role_arn: str
+    data_location: str
+    import_mode: str
+    publish_attribution_metrics_to_s3: bool | None
+    tags: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_properties(cls, props: Mapping[str, Any]) -> ImportRequest:
+        mode = str(props.get("ImportMode") or "FULL").upper()
+        if mode not in ("FULL", "INCREMENTAL"):
+            raise ImportFailed(f"property ImportMode must be FULL or INCREMENTAL, got {mode!r}")
+        publish = props.get("PublishAttributionMetricsToS3")
+        raw_tags = props.get("Tags") or []
+        if not isinstance(raw_tags, list):
+            raise ImportFailed(f"property Tags must be a list of {{Key, Value}}, got {raw_tags!r}")
+        tags = []
+        for tag in raw_tags:
+            if not isinstance(tag, Mapping) or "Key" not in tag:
+                raise ImportFailed(f"property Tags must be a list of {{Key, Value}}, got item {tag!r}")
+            tags.append((str(tag["Key"]), str(tag.get("Value", ""))))
+        return cls(
+            job_name=_required(props, "JobName"),
+            dataset_arn=_required(props, "DatasetArn"),
+            role_arn=_required(props, "RoleArn"),
+            data_location=_required(props, "DataLocation"),
+            import_mode=mode,
+            publish_attribution_metrics_to_s3=(
+                None if publish in (None, "") else _as_bool("PublishAttributionMetricsToS3", publish)
+            ),
+            tags=tuple(tags),
+        )
+
+    @property
+    def job_arn(self) -> str:
+        # Job ARNs are arn:<partition>:personalize:<region>:<account>:dataset-import-job/<name>;
+        # knowing it before the job exists keeps is_complete stateless.
+        parts = self.dataset_arn.split(":", 5)
+        if len(parts) < 6:
+            raise ImportFailed(f"property DatasetArn is not an ARN: {self.dataset_arn!r}")
+        partition, region, account = parts[1], parts[3], parts[4]
+        return f"arn:{partition}:personalize:{region}:{account}:dataset-import-job/{self.job_name}"
+
+    def create_arguments(self) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "jobName": self.job_name,
+            "datasetArn": self.dataset_arn,
+            "dataSource": {"dataLocation": self.data_location},
+            "roleArn": self.role_arn,
+            "importMode": self.import_mode,
+        }
+        if self.publish_attribution_metrics_to_s3 is not None:
+            args["publishAttributionMetricsToS3"] = self.publish_attribution_metrics_to_s3
+        if self.tags:
+            args["tags"] = [{"tagKey": k, "tagValue": v} for k, v in self.tags]
+        return args
+
+    def mismatches(self, job: Mapping[str, Any]) -> list[str]:
+        """Inputs of an existing job with this name that differ from this request."""
+        found = {
+            "datasetArn": job.get("datasetArn"),
+            "dataLocation": (job.get("dataSource") or {}).get("dataLocation"),
+            "roleArn": job.get("roleArn"),
+            "importMode": job.get("importMode"),
+        }
+        wanted = {
+            "datasetArn": self.dataset_arn,
+            "dataLocation": self.data_location,
+            "roleArn": self.role_arn,
+            "importMode": self.import_mode,
+        }
+        # A field the service did not return cannot be compared; it is not a mismatch.
+        return [
+            f"{key}: existing {found[key]!r}, requested {wanted[key]!r}"
+            for key in wanted
+            if found[key] is not None and found[key] != wanted[key]
+        ]
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _error_message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", "")) or str(error)
+
+
+def _is_job_arn(value: str) -> bool:
+    return value.startswith("arn:") and ":dataset-import-job/" in value
+
+
+class DatasetImportHandler:
+    """The lifecycle logic, with the client, clock and log sink injected for tests."""
+
+    def __init__(
+        self,
+        client: PersonalizeClient,
+        *,
+        clock: Callable[[], float] = time.time,
+        wait_budget_seconds: float = DEFAULT_WAIT_BUDGET_SECONDS,
+        emit: Callable[[str], None] = print,
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._wait_budget = wait_budget_seconds
+        self._emit = emit
+
+    # -- logging ---------------------------------------------------------------------------
+    def _log(self, event: Event, decision: str, **fields: Any) -> None:
+        # One JSON line per decision. Never the ResponseURL: it is a presigned URL that lets
+        # anyone answer for this resource.
+        record = {
+            "decision": decision,
+            "requestType": event.get("RequestType"),
+            "logicalResourceId": event.get("LogicalResourceId"),
+            "physicalResourceId": event.get("PhysicalResourceId"),
+            **fields,
+        }
+        self._emit(json.dumps(record, default=str, sort_keys=True))
+
+    # -- on_event --------------------------------------------------------------------------
+    def on_event(self, event: Event) -> Response:
+        request_type = event.get("RequestType")
+        deadline = self._clock() + self._wait_budget
+        if request_type == "Delete":
+            physical_id = str(event.get("PhysicalResourceId", ""))
+            self._log(event, "delete-requested", waitDeadline=deadline)
+            return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline}
+        request = ImportRequest.from_properties(event.get("ResourceProperties") or {})
+        if request_type == "Update":
+            unchanged = self._unchanged(event, request)
+            if unchanged:
+                physical_id = str(event["PhysicalResourceId"])
+                self._log(event, "update-unchanged", jobName=request.job_name)
+                return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline}
+        elif request_type != "Create":
+            raise ImportFailed(f"unknown RequestType {request_type!r}")
+        self._start(event, request)
+        return {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline}
+
+    def _unchanged(self, event: Event, request: ImportRequest) -> bool:
+        try:
+            old = ImportRequest.from_properties(event.get("OldResourceProperties") or {})
+        except ImportFailed:
+            return False
+        return old == request and _is_job_arn(str(event.get("PhysicalResourceId", "")))
+
+    def _start(self, event: Event, request: ImportRequest) -> None:
+        """Start the job; return quietly if the service asks us to wait or the job exists."""
+        try:
+            response = self._client.create_dataset_import_job(**request.create_arguments())
+        except ClientError as error:
+            code = _error_code(error)
+            if code in WAIT_CODES:
+                self._log(event, "start-deferred", jobName=request.job_name, code=code,
+                          reason=_error_message(error))
+                return
+            if code == "ResourceAlreadyExistsException":
+                # A retried event, or a name taken for good: is_complete compares the inputs.
+                self._log(event, "job-exists", jobName=request.job_name)
+                return
+            raise self._rejected(request, code, _error_message(error)) from error
+        self._log(event, "job-started", jobName=request.job_name,
+                  jobArn=response.get("datasetImportJobArn"))
+
+    def _rejected(self, request: ImportRequest, code: str, message: str) -> ImportFailed:
+        if code == "ResourceNotFoundException":
+            what = f"the dataset {request.dataset_arn!r} or the role {request.role_arn!r} was not found"
+        elif code == "TooManyTagsException":
+            what = f"too many tags ({len(request.tags)}) for job {request.job_name!r}"
+        else:
+            what = (f"an input was rejected (jobName={request.job_name!r}, datasetArn={request.dataset_arn!r}, "
+                    f"dataLocation={request.data_location!r}, roleArn={request.role_arn!r}, "
+                    f"importMode={request.import_mode!r})")
+        return ImportFailed(f"CreateDatasetImportJob failed with {code}: {what}: {message}")
+
+    # -- is_complete -----------------------------------------------------------------------
+    def is_complete(self, event: Event) -> Response:
+        if event.get("RequestType") == "Delete":
+            return self._delete_complete(event)
+        request = ImportRequest.from_properties(event.get("ResourceProperties") or {})
+        job_arn = str(event.get("PhysicalResourceId") or request.job_arn)
+        deadline = float(event.get(DEADLINE_KEY) or self._clock() + self._wait_budget)
+        try:
+            job = self._client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
+        except ClientError as error:
+            code = _error_code(error)
+            if code == "ResourceNotFoundException":
+                self._start(event, request)
+                return self._waiting(event, request, deadline, "not started yet (waiting for the service)")
+            if code in WAIT_CODES:
+                self._log(event, "describe-throttled", jobName=request.job_name, code=code)
+                return self._waiting(event, request, deadline, f"describe throttled ({code})")
+            raise ImportFailed(
+                f"DescribeDatasetImportJob failed for {job_arn!r} with {code}: {_error_message(error)}"
+            ) from error
+        mismatches = request.mismatches(job)
+        if mismatches:
+            raise ImportFailed(
+                f"dataset import job name {request.job_name!r} is already used by a job with different inputs "
+                f"({'; '.join(mismatches)}). Personalize job names are permanent and cannot be reused: set a new "
+                "job_name, or omit job_name so DatasetImport derives one from the inputs."
+            )
+        status = str(job.get("status", ""))
+        if status == ACTIVE:
+            self._log(event, "job-active", jobName=request.job_name, jobArn=job_arn)
+            return {"IsComplete": True, "Data": {"DatasetImportJobArn": job_arn, "JobName": request.job_name}}
+        if status == CREATE_FAILED:
+            reason = str(job.get("failureReason") or "no failureReason given")
+            self._log(event, "job-failed", jobName=request.job_name, jobArn=job_arn, failureReason=reason[:500])
+            raise ImportFailed(f"dataset import job {request.job_name!r} ended CREATE FAILED: {reason}")
+        return self._waiting(event, request, deadline, f"status {status}")
+
+    def _waiting(self, event: Event, request: ImportRequest, deadline: float, state: str) -> Response:
+        now = self._clock()
+        if now >= deadline:
+            self._log(event, "wait-budget-spent", jobName=request.job_name, state=state)
+            raise ImportFailed(
+                f"dataset import job {request.job_name!r} did not become ACTIVE within the deployment's wait "
+                f"budget (last state: {state}). A started job keeps running in Personalize; raise total_timeout "
+                "(at most 1 hour) or import the data outside the deployment."
+            )
+        self._log(event, "waiting", jobName=request.job_name, state=state, secondsLeft=round(deadline - now))
+        return {"IsComplete": False}
+
+    def _delete_complete(self, event: Event) -> Response:
+        # Personalize cannot delete or stop an import job. Deleting the custom resource only waits
+        # for an in-flight job to end, so the dataset's own deletion after it does not fail; it
+        # never fails itself, so a stack is never left stuck in DELETE_FAILED.
+        physical_id = str(event.get("PhysicalResourceId", ""))
+        if not _is_job_arn(physical_id):
+            self._log(event, "delete-nothing", reason="physical id is not an import job ARN")
+            return {"IsComplete": True}
+        deadline = float(event.get(DEADLINE_KEY) or self._clock() + self._wait_budget)
+        try:
+            job = self._client.describe_dataset_import_job(datasetImportJobArn=physical_id)["datasetImportJob"]
+        except ClientError as error:
+            code = _error_code(error)
+            if code == "ResourceNotFoundException":
+                self._log(event, "delete-done", reason="job never existed")
+                return {"IsComplete": True}
+            if code in WAIT_CODES and self._clock() < deadline:
+                self._log(event, "delete-waiting", code=code)
+                return {"IsComplete": False}
+            self._log(event, "delete-done", reason=f"describe failed with {code}; not blocking the stack")
+            return {"IsComplete": True}
+        status = str(job.get("status", ""))
+        if status in TERMINAL_STATUSES:
+            self._log(event, "delete-done", reason=f"job ended {status}")
+            return {"IsComplete": True}
+        if self._clock() >= deadline:
+            self._log(event, "delete-gave-up", status=status,
+                      reason="job still in flight at the end of the wait budget")
+            return {"IsComplete": True}
+        self._log(event, "delete-waiting", status=status)
+        return {"IsComplete": False}
+
+
+_HANDLER: DatasetImportHandler | None = None
+
+
+def _default_handler() -> DatasetImportHandler:
+    # Created on first use and reused across warm invocations. The client is built the ordinary
+    # way, so AWS_ENDPOINT_URL_PERSONALIZE and the other standard settings apply.
+    global _HANDLER
+    if _HANDLER is None:
+        budget = float(os.environ.get(WAIT_BUDGET_ENV, DEFAULT_WAIT_BUDGET_SECONDS))
+        _HANDLER = DatasetImportHandler(boto3.client("personalize"), wait_budget_seconds=budget)
+    return _HANDLER
+
+
+def on_event(event: dict[str, Any], context: object) -> Response:
+    """Provider framework entry point for Create, Update and Delete."""
+    return _default_handler().on_event(event)
+
+
+def is_complete(event: dict[str, Any], context: object) -> Response:
+    """Provider framework entry point, called every query interval until complete."""
+    return _default_handler().is_complete(event)

@@ -1,0 +1,136 @@
+"""Pure synth-time checks of the limits Amazon Personalize and CloudFormation enforce.
+
+botocore's client checks only types, required fields and minimum lengths; the service checks
+lengths, patterns and enums. These functions check them at ``cdk synth`` so a mistake costs
+seconds instead of a rolled-back deployment. Every check skips values that are CDK tokens
+(resolved only at deploy time), and every failure is a ``ValueError`` that names the value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from aws_cdk import Duration, Token
+
+JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
+JOB_NAME_MAX = 63
+ARN_MAX = 256
+DATASET_ARN_PATTERN = re.compile(r"^arn:([a-z\d-]+):personalize:.*:.*:.+$")
+ROLE_ARN_PATTERN = re.compile(r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+DATA_LOCATION_MAX = 256
+# Personalize also accepts http(s) locations, but this construct grants S3 access only.
+DATA_LOCATION_PATTERN = re.compile(r"^s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(.*)$")
+TAG_COUNT_MAX = 200
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+TAG_EXTRA_CHARS = frozenset("_.:/=+-@")
+# aws_s3_deployment.BucketDeployment's documented limit for destination_key_prefix.
+KEY_PREFIX_MAX = 104
+MAX_TOTAL_TIMEOUT_SECONDS = 3600
+
+
+def is_token(value: object) -> bool:
+    return isinstance(value, str) and Token.is_unresolved(value)
+
+
+def validate_job_name(name: str) -> None:
+    if is_token(name):
+        return
+    if not 1 <= len(name) <= JOB_NAME_MAX or not JOB_NAME_PATTERN.match(name):
+        raise ValueError(
+            f"job_name must be 1-{JOB_NAME_MAX} characters matching {JOB_NAME_PATTERN.pattern}, "
+            f"got {name!r} ({len(name)} chars)"
+        )
+
+
+def validate_dataset_arn(arn: str) -> None:
+    _validate_arn("dataset_arn", arn, DATASET_ARN_PATTERN)
+
+
+def validate_role_arn(arn: str) -> None:
+    _validate_arn("role_arn", arn, ROLE_ARN_PATTERN)
+
+
+def _validate_arn(label: str, arn: str, pattern: re.Pattern[str]) -> None:
+    if is_token(arn):
+        return
+    if len(arn) > ARN_MAX or not pattern.match(arn):
+        raise ValueError(
+            f"{label} must be at most {ARN_MAX} characters matching {pattern.pattern}, got {arn!r} ({len(arn)} chars)"
+        )
+
+
+def parse_data_location(location: str) -> tuple[str, str]:
+    """Check an ``s3://bucket/key`` location and return ``(bucket_name, key)``."""
+    match = DATA_LOCATION_PATTERN.match(location)
+    if len(location) > DATA_LOCATION_MAX or not match:
+        raise ValueError(
+            f"data_location must be an s3://<bucket>/<key or prefix/> URI of at most {DATA_LOCATION_MAX} "
+            f"characters, got {location!r} ({len(location)} chars)"
+        )
+    return match.group(1), match.group(2)
+
+
+def validate_data_location_length(bucket_name: str, key: str) -> None:
+    """The location built from a bucket and a key must still fit the service's limit."""
+    if is_token(bucket_name) or is_token(key):
+        return
+    location = f"s3://{bucket_name}/{key}"
+    if len(location) > DATA_LOCATION_MAX:
+        raise ValueError(
+            f"the data location {location!r} is {len(location)} characters; Personalize accepts at most "
+            f"{DATA_LOCATION_MAX}: shorten destination_key_prefix"
+        )
+
+
+def validate_key_prefix(prefix: str) -> None:
+    if is_token(prefix):
+        return
+    if not prefix.endswith("/") or prefix.startswith("/") or len(prefix) > KEY_PREFIX_MAX:
+        raise ValueError(
+            f"destination_key_prefix must end with '/', not start with '/', and be at most {KEY_PREFIX_MAX} "
+            f"characters, got {prefix!r} ({len(prefix)} chars)"
+        )
+
+
+def _tag_text_ok(text: str) -> bool:
+    # The service's pattern is ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$; Python's re has no \p classes.
+    return all(unicodedata.category(ch)[0] in "LZN" or ch in TAG_EXTRA_CHARS for ch in text)
+
+
+def validate_tags(tags: Mapping[str, str]) -> None:
+    if len(tags) > TAG_COUNT_MAX:
+        raise ValueError(f"tags may hold at most {TAG_COUNT_MAX} tags, got {len(tags)}")
+    for key, value in tags.items():
+        if not is_token(key):
+            if not 1 <= len(key) <= TAG_KEY_MAX or not _tag_text_ok(key):
+                raise ValueError(
+                    f"tag key must be 1-{TAG_KEY_MAX} letters, digits, spaces or _.:/=+-@, got {key!r} ({len(key)} chars)"
+                )
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag key must not start with the reserved prefix 'aws:', got {key!r}")
+        if not is_token(value) and (len(value) > TAG_VALUE_MAX or not _tag_text_ok(value)):
+            raise ValueError(
+                f"tag value for {key!r} must be 0-{TAG_VALUE_MAX} letters, digits, spaces or _.:/=+-@, "
+                f"got {value!r} ({len(value)} chars)"
+            )
+
+
+def validate_wait(query_interval: Duration, total_timeout: Duration) -> None:
+    if Token.is_unresolved(query_interval) or Token.is_unresolved(total_timeout):
+        return
+    interval = query_interval.to_seconds()
+    total = total_timeout.to_seconds()
+    if interval <= 0:
+        raise ValueError(f"query_interval must be positive, got {query_interval.to_human_string()}")
+    if total > MAX_TOTAL_TIMEOUT_SECONDS:
+        raise ValueError(
+            f"total_timeout must be at most 1 hour (the Provider framework's ceiling), got {total_timeout.to_human_string()}"
+        )
+    if total < interval or total % interval != 0:
+        raise ValueError(
+            f"total_timeout must be a whole multiple of query_interval, got total_timeout "
+            f"{total_timeout.to_human_string()} and query_interval {query_interval.to_human_string()}"
+        )
