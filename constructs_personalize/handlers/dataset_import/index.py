@@ -71,13 +71,25 @@ class ImportFailed(Exception):
         super().__init__(truncate(message))
 
 
+def _json_size(text: str) -> int:
+    # Bytes the text takes inside the framework's JSON response (Node's JSON.stringify leaves
+    # non-ASCII as UTF-8 but escapes quotes, backslashes and control characters).
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
+
+
 def truncate(message: str, limit: int = MAX_MESSAGE_BYTES) -> str:
-    """Cut ``message`` to at most ``limit`` UTF-8 bytes, marking the cut."""
-    data = message.encode("utf-8")
-    if len(data) <= limit:
+    """Cut ``message`` so its JSON-encoded UTF-8 form takes at most ``limit`` bytes, marking the cut."""
+    if _json_size(message) <= limit:
         return message
-    keep = limit - len(TRUNCATION_MARK.encode("utf-8"))
-    return data[:keep].decode("utf-8", errors="ignore") + TRUNCATION_MARK
+    budget = limit - _json_size(TRUNCATION_MARK)
+    low, high = 0, len(message)
+    while low < high:  # the longest prefix that fits
+        mid = (low + high + 1) // 2
+        if _json_size(message[:mid]) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return message[:low] + TRUNCATION_MARK
 
 
 def _as_bool(name: str, value: Any) -> bool:

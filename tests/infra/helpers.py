@@ -1,0 +1,93 @@
+"""Synthesis, cdk-nag and cfn-lint helpers for the infrastructure tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Stack, Validations
+from aws_cdk import aws_s3_deployment as s3_deployment
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint
+
+from constructs_personalize.nag import SKIP_CONTEXT_KEY
+
+DATASET_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/INTERACTIONS"
+ITEMS_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/ITEMS"
+ENV = Environment(account="123456789012", region="eu-west-1")
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_DIR = REPO / "data" / "interactions"
+ACK_METADATA = "aws:cdk:acknowledged-rules"
+
+
+def sample_source() -> s3_deployment.ISource:
+    return s3_deployment.Source.asset(str(SAMPLE_DIR))
+
+
+def new_app(outdir: Path, *, nag: bool = False, skip_acknowledgements: bool = False) -> App:
+    context: dict[str, Any] = {"@aws-cdk/core:validationReportJson": True}
+    if skip_acknowledgements:
+        context[SKIP_CONTEXT_KEY] = True
+    app = App(outdir=str(outdir), context=context)
+    if nag:
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def nag_findings(app: App) -> list[tuple[str, str]]:
+    """Synthesize ``app`` with its cdk-nag plugin and return (rule, construct path) per finding."""
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if "Validation failed" not in str(error):
+            raise
+    report = Path(app.outdir) / "validation-report.json"
+    if not report.exists():
+        return []
+    data = json.loads(report.read_text())
+    return [
+        (violation["ruleName"], construct["constructPath"])
+        for plugin in data.get("pluginReports", [])
+        for violation in plugin.get("violations", [])
+        for construct in violation.get("violatingConstructs", [])
+    ]
+
+
+def acknowledgements(app: App) -> list[tuple[str, str]]:
+    """(rule id, construct path) of every acknowledgement recorded in the app's tree."""
+    found = []
+    for construct in app.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == ACK_METADATA:
+                for rule in entry.data:
+                    found.append((rule.removeprefix("Annotation::"), construct.node.path))
+    return found
+
+
+def cfn_lint_errors(template: dict[str, Any]) -> list[str]:
+    matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1", "us-east-1"]))
+    return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches if m.rule.id.startswith("E")]
+
+
+def iter_policy_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every IAM policy, role inline policy, bucket and key policy."""
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        documents = [props.get("PolicyDocument"), props.get("KeyPolicy")]
+        documents += [p.get("PolicyDocument") for p in props.get("Policies", [])]
+        for document in documents:
+            if document:
+                for statement in document["Statement"]:
+                    yield logical_id, statement
+
+
+def resources_of(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
+
+
+def stack_in(app: App, build: Callable[[Stack], object], name: str = "Test") -> Stack:
+    stack = Stack(app, name, env=ENV)
+    build(stack)
+    return stack

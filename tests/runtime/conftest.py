@@ -1,0 +1,122 @@
+"""Shared pieces of the handler tests: CloudFormation events, a stubbed client, a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from constructs_personalize.handlers.dataset_import import index
+
+DATASET_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/INTERACTIONS"
+ROLE_ARN = "arn:aws:iam::123456789012:role/personalize-import"
+JOB_NAME = "Interactions-0123456789abcdef"
+JOB_ARN = f"arn:aws:personalize:eu-west-1:123456789012:dataset-import-job/{JOB_NAME}"
+LOCATION = "s3://training-data/Interactions-1a2b3c4d/"
+RESPONSE_URL = "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/secret?X-Amz-Signature=abc"
+BUDGET = 3300.0
+
+
+def props(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:framework-onEvent",
+        "DatasetArn": DATASET_ARN,
+        "JobName": JOB_NAME,
+        "RoleArn": ROLE_ARN,
+        "DataLocation": LOCATION,
+        "ImportMode": "FULL",
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def job(status: str, name: str = JOB_NAME, **overrides: Any) -> dict[str, Any]:
+    description: dict[str, Any] = {
+        "jobName": name,
+        "datasetImportJobArn": f"arn:aws:personalize:eu-west-1:123456789012:dataset-import-job/{name}",
+        "datasetArn": DATASET_ARN,
+        "dataSource": {"dataLocation": LOCATION},
+        "roleArn": ROLE_ARN,
+        "status": status,
+        "importMode": "FULL",
+    }
+    description.update(overrides)
+    return {"datasetImportJob": description}
+
+
+def create_params(name: str = JOB_NAME, **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "jobName": name,
+        "datasetArn": DATASET_ARN,
+        "dataSource": {"dataLocation": LOCATION},
+        "roleArn": ROLE_ARN,
+        "importMode": "FULL",
+    }
+    params.update(extra)
+    return params
+
+
+@dataclass
+class FakeClock:
+    now: float = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Harness:
+    """A handler wired to a stubbed client, a fake clock and a captured log."""
+
+    stubber: Stubber
+    clock: FakeClock
+    handler: index.DatasetImportHandler
+    lines: list[str] = field(default_factory=list)
+
+    def invoke(
+        self,
+        request_type: str,
+        properties: dict[str, Any] | None = None,
+        old_properties: dict[str, Any] | None = None,
+        physical_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A CloudFormation event as the Provider framework hands it to on_event."""
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:framework-onEvent",
+            "ResponseURL": RESPONSE_URL,
+            "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop/guid",
+            "RequestId": "5d8f8f7e-0000-4000-8000-000000000000",
+            "LogicalResourceId": "InteractionsImport",
+            "ResourceType": "Custom::PersonalizeDatasetImport",
+            "ResourceProperties": properties if properties is not None else props(),
+        }
+        if old_properties is not None:
+            event["OldResourceProperties"] = old_properties
+        if physical_id is not None:
+            event["PhysicalResourceId"] = physical_id
+        return event
+
+    def start(self, event: dict[str, Any]) -> dict[str, Any]:
+        """on_event, then the event is_complete receives (the framework merges the result in)."""
+        result = self.handler.on_event(event)
+        return {**event, **result}
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    client = boto3.client("personalize", region_name="eu-west-1", aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    clock = FakeClock()
+    lines: list[str] = []
+    handler = index.DatasetImportHandler(client, clock=clock, wait_budget_seconds=BUDGET, emit=lines.append)
+    with Stubber(client) as stubber:
+        yield Harness(stubber=stubber, clock=clock, handler=handler, lines=lines)
+        stubber.assert_no_pending_responses()
