@@ -8,7 +8,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_personalize.nag import acknowledge
 
 PERSONALIZE = "personalize.amazonaws.com"
 
@@ -34,12 +33,6 @@ def create_data_bucket(
             # flag, CDK grants log delivery by bucket policy or by the ACL that needs ObjectWriter.
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
-        )
-        acknowledge(
-            logs_bucket,
-            "AwsSolutions-S1",
-            "This bucket receives the data bucket's server access logs; logging it again would only move "
-            "the finding to a third bucket.",
         )
         server_access_logs_bucket = logs_bucket
     return s3.Bucket(

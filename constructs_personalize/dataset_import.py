@@ -106,7 +106,6 @@ class DatasetImport(Construct):
         if sources is not None:
             data_key = destination_key_prefix or _default_prefix(self)
             validators.validate_key_prefix(data_key)
-        validators.validate_data_location_length(self.bucket.bucket_name, data_key)
         self.data_location = f"s3://{self.bucket.bucket_name}/{data_key}"
 
         provider = DatasetImportProvider.of_stack(
@@ -208,9 +207,10 @@ class DatasetImport(Construct):
             iam.PolicyStatement(sid="ListTrainingData", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
         if self.bucket.encryption_key is not None:
             allow_key_use(self.bucket.encryption_key, self.role)
-        if "*" in pattern and isinstance(self.role, iam.Role):
+        if "*" in pattern:
+            # On the role: its DefaultPolicy, or the Policy CDK attaches to an imported mutable role.
             acknowledge(
-                self.role.node.find_child("DefaultPolicy"),
+                self.role,
                 f"AwsSolutions-IAM5[Resource::{flatten_reference(self, objects)}]",
                 "Personalize imports every CSV under the data location's prefix; the role reads only that prefix.",
             )

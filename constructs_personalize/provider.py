@@ -149,6 +149,11 @@ class DatasetImportProvider(Construct):
                         "Action::s3:DeleteObject*", "Action::s3:Abort*",
                         f"Resource::{flatten_reference(self, bucket.arn_for_objects('*'))}"):
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+        if bucket.encryption_key is not None:
+            for finding in ("Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"):
+                acknowledge(policy, f"AwsSolutions-IAM5[{finding}]",
+                            "Granted by BucketDeployment's grantReadWrite for the data bucket's KMS key; the key "
+                            "resource is that one key, the wildcards cover its encrypt/re-encrypt variants.")
         for child in Stack.of(self).node.children:
             # aws-cdk-lib's singleton upload function: its Python runtime is chosen by aws-cdk-lib.
             if child.node.id.startswith("Custom::CDKBucketDeployment"):

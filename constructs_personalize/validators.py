@@ -73,18 +73,6 @@ def parse_data_location(location: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def validate_data_location_length(bucket_name: str, key: str) -> None:
-    """The location built from a bucket and a key must still fit the service's limit."""
-    if is_token(bucket_name) or is_token(key):
-        return
-    location = f"s3://{bucket_name}/{key}"
-    if len(location) > DATA_LOCATION_MAX:
-        raise ValueError(
-            f"the data location {location!r} is {len(location)} characters; Personalize accepts at most "
-            f"{DATA_LOCATION_MAX}: shorten destination_key_prefix"
-        )
-
-
 def validate_key_prefix(prefix: str) -> None:
     if is_token(prefix):
         return

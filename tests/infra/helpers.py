@@ -41,7 +41,7 @@ def nag_findings(app: App) -> list[tuple[str, str]]:
     try:
         app.synth()
     except RuntimeError as error:
-        if "Validation failed" not in str(error):
+        if "ValidationFailed" not in str(error):
             raise
     report = Path(app.outdir) / "validation-report.json"
     if not report.exists():
