@@ -32,8 +32,8 @@ typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy constructs_personalize app.py scripts
 	$(VENV)/bin/mypy constructs_personalize/handlers/dataset_import
 
-unit: $(VENV)/.installed
-	$(PY) -m pytest
+unit: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest --cov=constructs_personalize --cov-report=term-missing:skip-covered
 
 test: lint typecheck unit
 

@@ -39,15 +39,23 @@ class PersonalizeExampleStack(Stack):
         super().__init__(scope, id, description="constructs_personalize example: deploy-time interactions import")
         group = personalize.CfnDatasetGroup(self, "DatasetGroup", name="constructs-personalize-example")
         schema = personalize.CfnSchema(
-            self, "InteractionsSchema", name="constructs-personalize-example-interactions",
-            schema=json.dumps(INTERACTIONS_SCHEMA))
+            self,
+            "InteractionsSchema",
+            name="constructs-personalize-example-interactions",
+            schema=json.dumps(INTERACTIONS_SCHEMA),
+        )
         dataset = personalize.CfnDataset(
-            self, "Interactions", name="constructs-personalize-example-interactions",
-            dataset_group_arn=group.attr_dataset_group_arn, dataset_type="Interactions",
-            schema_arn=schema.attr_schema_arn)
+            self,
+            "Interactions",
+            name="constructs-personalize-example-interactions",
+            dataset_group_arn=group.attr_dataset_group_arn,
+            dataset_type="Interactions",
+            schema_arn=schema.attr_schema_arn,
+        )
 
         self.interactions_import = DatasetImport(
-            self, "InteractionsImport",
+            self,
+            "InteractionsImport",
             dataset_arn=dataset.attr_dataset_arn,
             sources=[s3_deployment.Source.asset(str(DATA_DIR))],
             import_mode=ImportMode.FULL,

@@ -8,7 +8,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-
 PERSONALIZE = "personalize.amazonaws.com"
 
 

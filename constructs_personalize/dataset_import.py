@@ -88,9 +88,15 @@ class DatasetImport(Construct):
         super().__init__(scope, id)
         query_interval = query_interval or DEFAULT_QUERY_INTERVAL
         total_timeout = total_timeout or DEFAULT_TOTAL_TIMEOUT
-        _check_combinations(sources=sources, data_location=data_location, bucket=bucket,
-                            destination_key_prefix=destination_key_prefix, encryption_key=encryption_key,
-                            server_access_logs_bucket=server_access_logs_bucket, removal_policy=removal_policy)
+        _check_combinations(
+            sources=sources,
+            data_location=data_location,
+            bucket=bucket,
+            destination_key_prefix=destination_key_prefix,
+            encryption_key=encryption_key,
+            server_access_logs_bucket=server_access_logs_bucket,
+            removal_policy=removal_policy,
+        )
         validators.validate_dataset_arn(dataset_arn)
         if job_name is not None:
             validators.validate_job_name(job_name)
@@ -100,7 +106,8 @@ class DatasetImport(Construct):
         validators.validate_wait(query_interval, total_timeout)
 
         self.bucket, data_key = self._resolve_data_bucket(
-            data_location, bucket, encryption_key, server_access_logs_bucket, removal_policy)
+            data_location, bucket, encryption_key, server_access_logs_bucket, removal_policy
+        )
         self.role = role or self._create_role()
         self._deployment: s3_deployment.BucketDeployment | None = None
         if sources is not None:
@@ -109,7 +116,8 @@ class DatasetImport(Construct):
         self.data_location = f"s3://{self.bucket.bucket_name}/{data_key}"
 
         provider = DatasetImportProvider.of_stack(
-            self, query_interval=query_interval, total_timeout=total_timeout, requested_by=self.node.path)
+            self, query_interval=query_interval, total_timeout=total_timeout, requested_by=self.node.path
+        )
         provider.allow_import(self.role, dataset_arn)
         if sources is not None:
             self._deployment = self._upload(sources, data_key, provider)
@@ -128,8 +136,8 @@ class DatasetImport(Construct):
         properties["JobName"] = job_name or Lazy.string(_DerivedName(self, properties))
 
         self.resource = CustomResource(
-            self, "Resource", service_token=provider.service_token,
-            resource_type=RESOURCE_TYPE, properties=properties)
+            self, "Resource", service_token=provider.service_token, resource_type=RESOURCE_TYPE, properties=properties
+        )
         # The job must start only once the data, the role's permissions and the bucket policy exist.
         self.resource.node.add_dependency(self.role)
         if self._deployment is not None:
@@ -161,8 +169,11 @@ class DatasetImport(Construct):
         if data_location is None:
             if bucket is None:
                 bucket = create_data_bucket(
-                    self, removal_policy=removal_policy or RemovalPolicy.RETAIN,
-                    encryption_key=encryption_key, server_access_logs_bucket=server_access_logs_bucket)
+                    self,
+                    removal_policy=removal_policy or RemovalPolicy.RETAIN,
+                    encryption_key=encryption_key,
+                    server_access_logs_bucket=server_access_logs_bucket,
+                )
             allow_personalize_to_read(bucket)
             return bucket, ""
         if validators.is_token(data_location):
@@ -194,17 +205,23 @@ class DatasetImport(Construct):
                 "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:*"},
             },
         )
-        return iam.Role(self, "Role", assumed_by=principal,
-                        description="Lets Amazon Personalize read this DatasetImport's training data")
+        return iam.Role(
+            self,
+            "Role",
+            assumed_by=principal,
+            description="Lets Amazon Personalize read this DatasetImport's training data",
+        )
 
     def _grant_read(self, data_key: str) -> None:
         # A folder location covers every object under the prefix; a file location, that object only.
         pattern = "*" if data_key in ("", "*") else (f"{data_key}*" if data_key.endswith("/") else data_key)
         objects = self.bucket.arn_for_objects(pattern)
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="ReadTrainingData", actions=["s3:GetObject"], resources=[objects]))
+            iam.PolicyStatement(sid="ReadTrainingData", actions=["s3:GetObject"], resources=[objects])
+        )
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="ListTrainingData", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]))
+            iam.PolicyStatement(sid="ListTrainingData", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
+        )
         if self.bucket.encryption_key is not None:
             allow_key_use(self.bucket.encryption_key, self.role)
         if "*" in pattern:
@@ -215,12 +232,18 @@ class DatasetImport(Construct):
                 "Personalize imports every CSV under the data location's prefix; the role reads only that prefix.",
             )
 
-    def _upload(self, sources: Sequence[s3_deployment.ISource], prefix: str,
-                provider: DatasetImportProvider) -> s3_deployment.BucketDeployment:
+    def _upload(
+        self, sources: Sequence[s3_deployment.ISource], prefix: str, provider: DatasetImportProvider
+    ) -> s3_deployment.BucketDeployment:
         role = provider.deployment_role
         deployment = s3_deployment.BucketDeployment(
-            self, "Upload", sources=list(sources), destination_bucket=self.bucket,
-            destination_key_prefix=prefix, role=role, log_group=provider.deployment_logs,
+            self,
+            "Upload",
+            sources=list(sources),
+            destination_bucket=self.bucket,
+            destination_key_prefix=prefix,
+            role=role,
+            log_group=provider.deployment_logs,
             # The job imports every CSV under the prefix: stale files from an older upload must go.
             prune=True,
         )
@@ -235,7 +258,7 @@ class DatasetImport(Construct):
             for child in (self._deployment.node.find_all() if self._deployment else [])
             if isinstance(child, s3_assets.Asset)
         )
-        relative_path = [scope.node.id for scope in self.node.scopes[len(stack.node.scopes):]]
+        relative_path = [scope.node.id for scope in self.node.scopes[len(stack.node.scopes) :]]
         return derive_job_name("-".join(relative_path), {"inputs": stack.resolve(inputs), "assets": assets})
 
 
@@ -283,8 +306,11 @@ def _check_combinations(
     existing = "bucket=" if bucket is not None else ("data_location" if data_location is not None else None)
     if existing is None:
         return
-    for name, value in (("encryption_key", encryption_key), ("server_access_logs_bucket", server_access_logs_bucket),
-                        ("removal_policy", removal_policy)):
+    for name, value in (
+        ("encryption_key", encryption_key),
+        ("server_access_logs_bucket", server_access_logs_bucket),
+        ("removal_policy", removal_policy),
+    ):
         if value is not None:
             raise ValueError(
                 f"{name} configures the bucket this construct creates, but the data is in an existing bucket "

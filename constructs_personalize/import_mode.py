@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ImportMode(str, Enum):
+class ImportMode(StrEnum):
     """How a dataset import job adds its records (``importMode`` in the API)."""
 
     FULL = "FULL"

@@ -11,7 +11,6 @@ import json
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
-
 # Set this context key to true to see the raw findings the library would otherwise acknowledge
 # (an audit of the acknowledgements; the test suite uses it to prove each one names a real finding).
 SKIP_CONTEXT_KEY = "constructs_personalize:skipNagAcknowledgements"

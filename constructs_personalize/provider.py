@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -44,30 +44,32 @@ class DatasetImportProvider(Construct):
     """Lambda handlers + CDK Provider framework, created once per stack."""
 
     @classmethod
-    def of_stack(cls, scope: Construct, *, query_interval: Duration, total_timeout: Duration,
-                 requested_by: str) -> DatasetImportProvider:
+    def of_stack(
+        cls, scope: Construct, *, query_interval: Duration, total_timeout: Duration, requested_by: str
+    ) -> DatasetImportProvider:
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
         if isinstance(existing, DatasetImportProvider):
             existing._check_same_wait(query_interval, total_timeout, requested_by)
             return existing
-        return cls(stack, PROVIDER_ID, query_interval=query_interval, total_timeout=total_timeout,
-                   requested_by=requested_by)
+        return cls(
+            stack, PROVIDER_ID, query_interval=query_interval, total_timeout=total_timeout, requested_by=requested_by
+        )
 
-    def __init__(self, scope: Construct, id: str, *, query_interval: Duration, total_timeout: Duration,
-                 requested_by: str) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, query_interval: Duration, total_timeout: Duration, requested_by: str
+    ) -> None:
         super().__init__(scope, id)
         self.query_interval = query_interval
         self.total_timeout = total_timeout
         self._first_requester = requested_by
         stack = Stack.of(self)
 
-        handler_logs = logs.LogGroup(self, "HandlerLogs", retention=LOG_RETENTION,
-                                     removal_policy=RemovalPolicy.RETAIN)
-        framework_logs = logs.LogGroup(self, "FrameworkLogs", retention=LOG_RETENTION,
-                                       removal_policy=RemovalPolicy.RETAIN)
-        waiter_logs = logs.LogGroup(self, "WaiterLogs", retention=LOG_RETENTION,
-                                    removal_policy=RemovalPolicy.RETAIN)
+        handler_logs = logs.LogGroup(self, "HandlerLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
+        framework_logs = logs.LogGroup(
+            self, "FrameworkLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+        )
+        waiter_logs = logs.LogGroup(self, "WaiterLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
 
         # Inline log permissions instead of AWSLambdaBasicExecutionRole: scoped to one log group.
         self.handler_role = _lambda_role(self, "HandlerRole", handler_logs)
@@ -127,8 +129,9 @@ class DatasetImportProvider(Construct):
 
         # One role and log group for every BucketDeployment of the stack's imports: they share
         # aws-cdk-lib's singleton upload function, which takes the role of the first deployment.
-        self.deployment_logs = logs.LogGroup(self, "UploadLogs", retention=LOG_RETENTION,
-                                             removal_policy=RemovalPolicy.RETAIN)
+        self.deployment_logs = logs.LogGroup(
+            self, "UploadLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+        )
         self.deployment_role = _lambda_role(self, "UploadRole", self.deployment_logs)
 
     @property
@@ -143,30 +146,49 @@ class DatasetImportProvider(Construct):
     def acknowledge_deployment_grants(self, bucket: s3.IBucket, deployment: s3_deployment.BucketDeployment) -> None:
         """Acknowledge the wildcards BucketDeployment grants its upload role (it cannot be told otherwise)."""
         policy = self.deployment_role.node.find_child("DefaultPolicy")
-        reason = ("Granted by aws_s3_deployment.BucketDeployment: it syncs whole prefixes, so it lists, reads, "
-                  "writes and prunes every object under them, in the CDK asset bucket and the data bucket.")
-        for finding in ("Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
-                        "Action::s3:DeleteObject*", "Action::s3:Abort*",
-                        f"Resource::{flatten_reference(self, bucket.arn_for_objects('*'))}"):
+        reason = (
+            "Granted by aws_s3_deployment.BucketDeployment: it syncs whole prefixes, so it lists, reads, "
+            "writes and prunes every object under them, in the CDK asset bucket and the data bucket."
+        )
+        for finding in (
+            "Action::s3:GetObject*",
+            "Action::s3:GetBucket*",
+            "Action::s3:List*",
+            "Action::s3:DeleteObject*",
+            "Action::s3:Abort*",
+            f"Resource::{flatten_reference(self, bucket.arn_for_objects('*'))}",
+        ):
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
         if bucket.encryption_key is not None:
             for finding in ("Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"):
-                acknowledge(policy, f"AwsSolutions-IAM5[{finding}]",
-                            "Granted by BucketDeployment's grantReadWrite for the data bucket's KMS key; the key "
-                            "resource is that one key, the wildcards cover its encrypt/re-encrypt variants.")
+                acknowledge(
+                    policy,
+                    f"AwsSolutions-IAM5[{finding}]",
+                    "Granted by BucketDeployment's grantReadWrite for the data bucket's KMS key; the key "
+                    "resource is that one key, the wildcards cover its encrypt/re-encrypt variants.",
+                )
         for child in Stack.of(self).node.children:
             # aws-cdk-lib's singleton upload function: its Python runtime is chosen by aws-cdk-lib.
             if child.node.id.startswith("Custom::CDKBucketDeployment"):
-                acknowledge(child, "AwsSolutions-L1",
-                            "The runtime of BucketDeployment's upload function is set by aws-cdk-lib, not by this library.")
+                acknowledge(
+                    child,
+                    "AwsSolutions-L1",
+                    "The runtime of BucketDeployment's upload function is set by aws-cdk-lib, not by this library.",
+                )
         for asset in deployment.node.find_all():
             if isinstance(asset, s3_assets.Asset):
-                acknowledge(policy, f"AwsSolutions-IAM5[Resource::{flatten_reference(self, asset.bucket.arn_for_objects('*'))}]", reason)
+                acknowledge(
+                    policy,
+                    f"AwsSolutions-IAM5[Resource::{flatten_reference(self, asset.bucket.arn_for_objects('*'))}]",
+                    reason,
+                )
 
     def _check_same_wait(self, query_interval: Duration, total_timeout: Duration, requested_by: str) -> None:
         # One waiter state machine per stack means one query interval and one timeout per stack.
-        same = (query_interval.to_seconds() == self.query_interval.to_seconds()
-                and total_timeout.to_seconds() == self.total_timeout.to_seconds())
+        same = (
+            query_interval.to_seconds() == self.query_interval.to_seconds()
+            and total_timeout.to_seconds() == self.total_timeout.to_seconds()
+        )
         if not same:
             raise ValueError(
                 f"{requested_by} asks for query_interval {query_interval.to_human_string()} and total_timeout "
@@ -185,14 +207,17 @@ class DatasetImportProvider(Construct):
         assert isinstance(role, iam.Role)
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords",
-                         "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+                actions=[
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                    "xray:GetSamplingRules",
+                    "xray:GetSamplingTargets",
+                ],
                 resources=["*"],
             )
         )
 
     def _acknowledge(self, job_arns: str) -> None:
-        stack = Stack.of(self)
         acknowledge(
             self.handler_role.node.find_child("DefaultPolicy"),
             f"AwsSolutions-IAM5[Resource::{flatten_reference(self, job_arns)}]",
@@ -201,21 +226,24 @@ class DatasetImportProvider(Construct):
         )
         for role_id in ("FrameworkOnEventRole", "FrameworkCompleteRole"):
             policy = self.node.find_child(role_id).node.find_child("DefaultPolicy")
-            for fn in (self.on_event_function, self.is_complete_function):
+            for handler in (self.on_event_function, self.is_complete_function):
                 acknowledge(
                     policy,
-                    f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(_cfn(fn))}.Arn>:*]",
+                    _invoke_finding(handler),
                     "Granted by the CDK Provider framework: it invokes any version/alias of its own handler function.",
                 )
-        waiter_policy = self.provider.node.find_child("waiter-state-machine").node.find_child("Role").node.find_child(
-            "DefaultPolicy")
+        waiter_policy = (
+            self.provider.node.find_child("waiter-state-machine")
+            .node.find_child("Role")
+            .node.find_child("DefaultPolicy")
+        )
         framework = self.provider.node
         for fn_id in ("framework-isComplete", "framework-onTimeout"):
-            fn = framework.find_child(fn_id)
-            assert isinstance(fn, lambda_.Function)
+            framework_fn = framework.find_child(fn_id)
+            assert isinstance(framework_fn, lambda_.Function)
             acknowledge(
                 waiter_policy,
-                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(_cfn(fn))}.Arn>:*]",
+                _invoke_finding(framework_fn),
                 "Granted by the CDK Provider framework: the waiter invokes any version of its own framework function.",
             )
         acknowledge(
@@ -226,10 +254,9 @@ class DatasetImportProvider(Construct):
         )
 
 
-def _cfn(fn: lambda_.Function) -> lambda_.CfnFunction:
-    cfn = fn.node.default_child
-    assert isinstance(cfn, lambda_.CfnFunction)
-    return cfn
+def _invoke_finding(fn: lambda_.Function) -> str:
+    # lambda:InvokeFunction on "<function arn>:*" (any version or alias), as the framework grants it.
+    return f"AwsSolutions-IAM5[Resource::{flatten_reference(fn, fn.function_arn)}:*]"
 
 
 def _lambda_role(scope: Construct, id: str, log_group: logs.ILogGroup) -> iam.Role:

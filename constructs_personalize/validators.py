@@ -95,7 +95,8 @@ def validate_tags(tags: Mapping[str, str]) -> None:
         if not is_token(key):
             if not 1 <= len(key) <= TAG_KEY_MAX or not _tag_text_ok(key):
                 raise ValueError(
-                    f"tag key must be 1-{TAG_KEY_MAX} letters, digits, spaces or _.:/=+-@, got {key!r} ({len(key)} chars)"
+                    f"tag key must be 1-{TAG_KEY_MAX} letters, digits, spaces or _.:/=+-@, "
+                    f"got {key!r} ({len(key)} chars)"
                 )
             if key.lower().startswith("aws:"):
                 raise ValueError(f"tag key must not start with the reserved prefix 'aws:', got {key!r}")
@@ -115,7 +116,8 @@ def validate_wait(query_interval: Duration, total_timeout: Duration) -> None:
         raise ValueError(f"query_interval must be positive, got {query_interval.to_human_string()}")
     if total > MAX_TOTAL_TIMEOUT_SECONDS:
         raise ValueError(
-            f"total_timeout must be at most 1 hour (the Provider framework's ceiling), got {total_timeout.to_human_string()}"
+            "total_timeout must be at most 1 hour (the Provider framework's ceiling), "
+            f"got {total_timeout.to_human_string()}"
         )
     if total < interval or total % interval != 0:
         raise ValueError(

@@ -11,20 +11,20 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 import app as example
+from constructs_personalize import DatasetImport
 from tests.infra.helpers import (
+    DATASET_ARN,
     acknowledgements,
     cfn_lint_errors,
     nag_findings,
     new_app,
+    sample_source,
     stack_in,
 )
 from tests.infra.test_template import three_imports
 
 
 def existing_bucket_and_role(stack: Stack) -> None:
-    from constructs_personalize import DatasetImport
-    from tests.infra.helpers import DATASET_ARN, sample_source
-
     bucket = s3.Bucket.from_bucket_name(stack, "Shared", "shared-training-data")
     role = iam.Role.from_role_arn(stack, "PersonalizeRole", "arn:aws:iam::123456789012:role/personalize-import")
     DatasetImport(stack, "Imp", dataset_arn=DATASET_ARN, bucket=bucket, role=role, sources=[sample_source()])
@@ -43,7 +43,9 @@ def build(outdir: Path, name: str, *, skip_acknowledgements: bool = False) -> Ap
 
 
 @pytest.fixture(scope="module", params=["app.py", *BUILDERS])
-def synthesized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[App, list[tuple[str, str]]]:
+def synthesized(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[App, list[tuple[str, str]]]:
     app = build(tmp_path_factory.mktemp("nag"), request.param)
     return app, nag_findings(app)
 

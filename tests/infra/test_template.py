@@ -16,7 +16,6 @@ from tests.infra.helpers import (
     ITEMS_ARN,
     iter_policy_statements,
     new_app,
-    resources_of,
     sample_source,
     stack_in,
 )
@@ -25,18 +24,41 @@ PERSONALIZE = {"Service": "personalize.amazonaws.com"}
 
 
 def three_imports(stack: Stack) -> None:
-    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, sources=[sample_source()],
-                  tags={"team": "recs"}, publish_attribution_metrics_to_s3=True)
-    DatasetImport(stack, "Items", dataset_arn=ITEMS_ARN, data_location="s3://existing-training-data/items/",
-                  job_name="items-2026-11", import_mode=ImportMode.INCREMENTAL)
-    DatasetImport(stack, "Encrypted", dataset_arn=DATASET_ARN, sources=[sample_source()],
-                  encryption_key=kms.Key(stack, "DataKey", enable_key_rotation=True),
-                  removal_policy=RemovalPolicy.DESTROY)
+    DatasetImport(
+        stack,
+        "Interactions",
+        dataset_arn=DATASET_ARN,
+        sources=[sample_source()],
+        tags={"team": "recs"},
+        publish_attribution_metrics_to_s3=True,
+    )
+    DatasetImport(
+        stack,
+        "Items",
+        dataset_arn=ITEMS_ARN,
+        data_location="s3://existing-training-data/items/",
+        job_name="items-2026-11",
+        import_mode=ImportMode.INCREMENTAL,
+    )
+    DatasetImport(
+        stack,
+        "Encrypted",
+        dataset_arn=DATASET_ARN,
+        sources=[sample_source()],
+        encryption_key=kms.Key(stack, "DataKey", enable_key_rotation=True),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
 
 
 def one_import(stack: Stack) -> None:
-    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, sources=[sample_source()],
-                  tags={"team": "recs"}, publish_attribution_metrics_to_s3=True)
+    DatasetImport(
+        stack,
+        "Interactions",
+        dataset_arn=DATASET_ARN,
+        sources=[sample_source()],
+        tags={"team": "recs"},
+        publish_attribution_metrics_to_s3=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,23 +105,36 @@ def test_a_second_and_third_import_add_no_provider_resources(one: Template, thre
 # -- the bucket ------------------------------------------------------------------------------------
 def test_created_bucket_is_private_encrypted_logged_and_retained(one: Template) -> None:
     data_bucket = logical_id(one, "AWS::S3::Bucket", "InteractionsDataBucket")
-    one.has_resource("AWS::S3::Bucket", {
-        "Properties": {
-            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
-                                                "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-            "LoggingConfiguration": {"DestinationBucketName": {"Ref": Match.string_like_regexp("InteractionsAccessLogsBucket")}},
+    one.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "Properties": {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "LoggingConfiguration": {
+                    "DestinationBucketName": {"Ref": Match.string_like_regexp("InteractionsAccessLogsBucket")}
+                },
+            },
+            "DeletionPolicy": "Retain",
         },
-        "DeletionPolicy": "Retain",
-    })
+    )
     assert data_bucket
 
 
 def test_bucket_policy_lets_personalize_read_without_condition_keys_and_denies_plain_http(one: Template) -> None:
     data_bucket = logical_id(one, "AWS::S3::Bucket", "InteractionsDataBucket")
-    statements = [s for _, s in iter_policy_statements(one.to_json()) if s.get("Principal") == PERSONALIZE
-                  and s.get("Effect") == "Allow" and "s3:GetObject" in s["Action"]]
+    statements = [
+        s
+        for _, s in iter_policy_statements(one.to_json())
+        if s.get("Principal") == PERSONALIZE and s.get("Effect") == "Allow" and "s3:GetObject" in s["Action"]
+    ]
     assert len(statements) == 1
     statement = statements[0]
     assert sorted(statement["Action"]) == ["s3:GetObject", "s3:ListBucket"]
@@ -108,28 +143,63 @@ def test_bucket_policy_lets_personalize_read_without_condition_keys_and_denies_p
         {"Fn::GetAtt": [data_bucket, "Arn"]},
         {"Fn::Join": ["", [{"Fn::GetAtt": [data_bucket, "Arn"]}, "/*"]]},
     ]
-    one.has_resource_properties("AWS::S3::BucketPolicy", {
-        "Bucket": {"Ref": data_bucket},
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])},
-    })
+    one.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "Bucket": {"Ref": data_bucket},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            },
+        },
+    )
 
 
 def test_kms_key_policy_lets_personalize_and_the_role_use_the_key(three: Template) -> None:
-    three.has_resource_properties("AWS::S3::Bucket", {
-        "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
-            "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
-                                              "KMSMasterKeyID": {"Fn::GetAtt": [Match.string_like_regexp("DataKey"), "Arn"]}},
-            "BucketKeyEnabled": True}]},
-    })
-    three.has_resource_properties("AWS::KMS::Key", {"KeyPolicy": {"Statement": Match.array_with([Match.object_like({
-        "Principal": PERSONALIZE, "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]})])}})
+    three.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {
+                        "ServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": {"Fn::GetAtt": [Match.string_like_regexp("DataKey"), "Arn"]},
+                        },
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        },
+    )
+    three.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Principal": PERSONALIZE,
+                                "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
     encrypted_role = logical_id(three, "AWS::IAM::Role", "EncryptedRole")
-    three.has_resource_properties("AWS::IAM::Policy", {
-        "Roles": [{"Ref": encrypted_role}],
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Action": ["kms:Decrypt", "kms:DescribeKey"]})])},
-    })
+    three.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": encrypted_role}],
+            "PolicyDocument": {
+                "Statement": Match.array_with([Match.object_like({"Action": ["kms:Decrypt", "kms:DescribeKey"]})])
+            },
+        },
+    )
 
 
 def test_destroy_removal_policy_empties_and_deletes_the_bucket(three: Template) -> None:
@@ -140,35 +210,80 @@ def test_destroy_removal_policy_empties_and_deletes_the_bucket(three: Template) 
 
 # -- the role Personalize assumes ------------------------------------------------------------------
 def test_role_trusts_personalize_only_for_this_account_and_region(one: Template) -> None:
-    one.has_resource_properties("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [{
-        "Action": "sts:AssumeRole",
-        "Effect": "Allow",
-        "Principal": PERSONALIZE,
-        "Condition": {
-            "StringEquals": {"aws:SourceAccount": "123456789012"},
-            "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", [
-                "arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:*"]]}},
+    one.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": PERSONALIZE,
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": "123456789012"},
+                            "ArnLike": {
+                                "aws:SourceArn": {
+                                    "Fn::Join": [
+                                        "",
+                                        ["arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:*"],
+                                    ]
+                                }
+                            },
+                        },
+                    }
+                ]
+            }
         },
-    }]}})
+    )
 
 
 def test_role_reads_only_the_data_location(one: Template, three: Template) -> None:
     bucket = logical_id(one, "AWS::S3::Bucket", "InteractionsDataBucket")
     role = logical_id(one, "AWS::IAM::Role", "InteractionsRole")
-    policy = next(p for p in one.find_resources("AWS::IAM::Policy").values()
-                  if p["Properties"]["Roles"] == [{"Ref": role}])
+    policy = next(
+        p for p in one.find_resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role}]
+    )
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    prefix = one.find_resources(RESOURCE_TYPE)[logical_id(one, RESOURCE_TYPE, "Interactions")][
-        "Properties"]["DataLocation"]["Fn::Join"][1][2]
+    prefix = one.find_resources(RESOURCE_TYPE)[logical_id(one, RESOURCE_TYPE, "Interactions")]["Properties"][
+        "DataLocation"
+    ]["Fn::Join"][1][2]
     assert prefix.startswith("/Interactions-") and prefix.endswith("/")
-    assert {"Action": "s3:GetObject", "Effect": "Allow", "Sid": "ReadTrainingData",
-            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"{prefix}*"]]}} in statements
-    assert {"Action": "s3:ListBucket", "Effect": "Allow", "Sid": "ListTrainingData",
-            "Resource": {"Fn::GetAtt": [bucket, "Arn"]}} in statements
+    assert {
+        "Action": "s3:GetObject",
+        "Effect": "Allow",
+        "Sid": "ReadTrainingData",
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"{prefix}*"]]},
+    } in statements
+    assert {
+        "Action": "s3:ListBucket",
+        "Effect": "Allow",
+        "Sid": "ListTrainingData",
+        "Resource": {"Fn::GetAtt": [bucket, "Arn"]},
+    } in statements
     items_role = logical_id(three, "AWS::IAM::Role", "ItemsRole")
-    three.has_resource_properties("AWS::IAM::Policy", {"Roles": [{"Ref": items_role}], "PolicyDocument": {
-        "Statement": Match.array_with([Match.object_like({"Action": "s3:GetObject", "Resource": {"Fn::Join": [
-            "", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::existing-training-data/items/*"]]}})])}})
+    three.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": items_role}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "s3:GetObject",
+                                "Resource": {
+                                    "Fn::Join": [
+                                        "",
+                                        ["arn:", {"Ref": "AWS::Partition"}, ":s3:::existing-training-data/items/*"],
+                                    ]
+                                },
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
 
 
 # -- the handler's permissions ---------------------------------------------------------------------
@@ -185,34 +300,52 @@ def test_no_policy_grants_a_bare_wildcard_action(three: Template) -> None:
 
 
 def test_handler_may_pass_only_the_import_roles_and_only_to_personalize(three: Template) -> None:
-    roles = sorted(logical_id(three, "AWS::IAM::Role", f"{name}Role") for name in ("Interactions", "Items", "Encrypted"))
+    roles = sorted(
+        logical_id(three, "AWS::IAM::Role", f"{name}Role") for name in ("Interactions", "Items", "Encrypted")
+    )
     statement = next(s for _, s in iter_policy_statements(three.to_json()) if s.get("Action") == "iam:PassRole")
     assert sorted(r["Fn::GetAtt"][0] for r in statement["Resource"]) == roles
     assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}}
-    personalize = next(s for _, s in iter_policy_statements(three.to_json())
-                       if s.get("Sid") == "StartAndDescribeImportJobs")
-    assert sorted(personalize["Action"]) == ["personalize:CreateDatasetImportJob",
-                                             "personalize:DescribeDatasetImportJob", "personalize:TagResource"]
+    personalize = next(
+        s for _, s in iter_policy_statements(three.to_json()) if s.get("Sid") == "StartAndDescribeImportJobs"
+    )
+    assert sorted(personalize["Action"]) == [
+        "personalize:CreateDatasetImportJob",
+        "personalize:DescribeDatasetImportJob",
+        "personalize:TagResource",
+    ]
     assert DATASET_ARN in personalize["Resource"] and ITEMS_ARN in personalize["Resource"]
 
 
 def test_handler_functions_use_the_latest_python_and_log_to_their_own_group(one: Template) -> None:
-    one.has_resource_properties("AWS::Lambda::Function", {
-        "Handler": "index.on_event", "Runtime": "python3.14",
-        "Environment": {"Variables": {"WAIT_BUDGET_SECONDS": "3540"}},
-        "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("HandlerLogs")}},
-    })
-    one.has_resource_properties("AWS::IAM::Role", {
-        "AssumeRolePolicyDocument": {"Statement": [Match.object_like({"Principal": {"Service": "lambda.amazonaws.com"}})]},
-        "ManagedPolicyArns": Match.absent(),
-    })
+    one.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "index.on_event",
+            "Runtime": "python3.14",
+            "Environment": {"Variables": {"WAIT_BUDGET_SECONDS": "3540"}},
+            "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("HandlerLogs")}},
+        },
+    )
+    one.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [Match.object_like({"Principal": {"Service": "lambda.amazonaws.com"}})]
+            },
+            "ManagedPolicyArns": Match.absent(),
+        },
+    )
 
 
 def test_waiter_state_machine_logs_everything_and_is_traced(one: Template) -> None:
-    one.has_resource_properties("AWS::StepFunctions::StateMachine", {
-        "LoggingConfiguration": Match.object_like({"Level": "ALL"}),
-        "TracingConfiguration": {"Enabled": True},
-    })
+    one.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "LoggingConfiguration": Match.object_like({"Level": "ALL"}),
+            "TracingConfiguration": {"Enabled": True},
+        },
+    )
 
 
 # -- the custom resource ---------------------------------------------------------------------------
@@ -223,11 +356,17 @@ def test_custom_resource_carries_the_contract_properties(three: Template) -> Non
     assert interactions["PublishAttributionMetricsToS3"] == "true"
     assert interactions["Tags"] == [{"Key": "team", "Value": "recs"}]
     assert interactions["RoleArn"] == {"Fn::GetAtt": [logical_id(three, "AWS::IAM::Role", "InteractionsRole"), "Arn"]}
-    three.has_resource_properties(RESOURCE_TYPE, {
-        "DatasetArn": ITEMS_ARN, "JobName": "items-2026-11", "ImportMode": "INCREMENTAL",
-        "DataLocation": "s3://existing-training-data/items/",
-        "PublishAttributionMetricsToS3": Match.absent(), "Tags": Match.absent(),
-    })
+    three.has_resource_properties(
+        RESOURCE_TYPE,
+        {
+            "DatasetArn": ITEMS_ARN,
+            "JobName": "items-2026-11",
+            "ImportMode": "INCREMENTAL",
+            "DataLocation": "s3://existing-training-data/items/",
+            "PublishAttributionMetricsToS3": Match.absent(),
+            "Tags": Match.absent(),
+        },
+    )
 
 
 def test_import_waits_for_the_upload_the_role_policy_and_the_bucket_policy(three: Template) -> None:
@@ -241,10 +380,13 @@ def test_import_waits_for_the_upload_the_role_policy_and_the_bucket_policy(three
 
 
 def test_upload_goes_to_the_import_prefix_and_prunes_stale_files(three: Template) -> None:
-    three.has_resource_properties("Custom::CDKBucketDeployment", {
-        "DestinationBucketKeyPrefix": Match.string_like_regexp(r"^Interactions-[0-9a-f]{8}/$"),
-        "Prune": True,
-    })
+    three.has_resource_properties(
+        "Custom::CDKBucketDeployment",
+        {
+            "DestinationBucketKeyPrefix": Match.string_like_regexp(r"^Interactions-[0-9a-f]{8}/$"),
+            "Prune": True,
+        },
+    )
 
 
 def test_composers_get_job_arn_and_name_from_the_custom_resource(tmp_path: Path) -> None:

@@ -112,8 +112,9 @@ class Harness:
 
 @pytest.fixture
 def harness() -> Iterator[Harness]:
-    client = boto3.client("personalize", region_name="eu-west-1", aws_access_key_id="test",
-                          aws_secret_access_key="test")
+    client = boto3.client(
+        "personalize", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
     clock = FakeClock()
     lines: list[str] = []
     handler = index.DatasetImportHandler(client, clock=clock, wait_budget_seconds=BUDGET, emit=lines.append)

@@ -52,33 +52,44 @@ def test_create_starts_the_job_and_completes_only_when_active(harness: Harness) 
 
 
 def test_string_properties_are_converted_back_to_types(harness: Harness) -> None:
-    created(harness, publishAttributionMetricsToS3=True,
-            tags=[{"tagKey": "team", "tagValue": "recs"}, {"tagKey": "cost-center", "tagValue": ""}])
-    properties = props(PublishAttributionMetricsToS3="true",
-                       Tags=[{"Key": "team", "Value": "recs"}, {"Key": "cost-center", "Value": ""}])
+    created(
+        harness,
+        publishAttributionMetricsToS3=True,
+        tags=[{"tagKey": "team", "tagValue": "recs"}, {"tagKey": "cost-center", "tagValue": ""}],
+    )
+    properties = props(
+        PublishAttributionMetricsToS3="true",
+        Tags=[{"Key": "team", "Value": "recs"}, {"Key": "cost-center", "Value": ""}],
+    )
     harness.handler.on_event(harness.invoke("Create", properties))
 
 
 def test_incremental_mode_and_false_flag_reach_the_api(harness: Harness) -> None:
     harness.stubber.add_response(
-        "create_dataset_import_job", {"datasetImportJobArn": JOB_ARN},
+        "create_dataset_import_job",
+        {"datasetImportJobArn": JOB_ARN},
         {**create_params(), "importMode": "INCREMENTAL", "publishAttributionMetricsToS3": False},
     )
-    harness.handler.on_event(harness.invoke("Create", props(ImportMode="INCREMENTAL",
-                                                            PublishAttributionMetricsToS3="false")))
+    harness.handler.on_event(
+        harness.invoke("Create", props(ImportMode="INCREMENTAL", PublishAttributionMetricsToS3="false"))
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"PublishAttributionMetricsToS3": "yes"}, "PublishAttributionMetricsToS3 must be 'true' or 'false', got 'yes'"),
+        (
+            {"PublishAttributionMetricsToS3": "yes"},
+            "PublishAttributionMetricsToS3 must be 'true' or 'false', got 'yes'",
+        ),
         ({"ImportMode": "PARTIAL"}, "ImportMode must be FULL or INCREMENTAL, got 'PARTIAL'"),
         ({"JobName": None}, "property JobName is required"),
         ({"Tags": [{"Value": "x"}]}, "Tags must be a list of"),
     ],
 )
-def test_fails_when_a_property_cannot_be_converted(harness: Harness, overrides: dict[str, object],
-                                                   message: str) -> None:
+def test_fails_when_a_property_cannot_be_converted(
+    harness: Harness, overrides: dict[str, object], message: str
+) -> None:
     with pytest.raises(index.ImportFailed, match=message.replace("(", r"\(")):
         harness.handler.on_event(harness.invoke("Create", props(**overrides)))
 
@@ -97,7 +108,7 @@ def test_fails_when_the_job_ends_create_failed_with_its_reason(harness: Harness)
 def test_fails_when_create_failed_with_a_huge_reason_stays_under_the_response_limit(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
-    reason = "Invalid value in column ITEM_ID: \"" + "é\n" * 20_000
+    reason = 'Invalid value in column ITEM_ID: "' + "é\n" * 20_000
     described(harness, "CREATE FAILED", failureReason=reason)
     with pytest.raises(index.ImportFailed) as failure:
         harness.handler.is_complete(event)
@@ -107,8 +118,12 @@ def test_fails_when_create_failed_with_a_huge_reason_stays_under_the_response_li
     # The response the framework sends: our message, its JS stack, the ids; CloudFormation's cap is 4,096.
     framework_stack = "\n\nLogs: /aws/lambda/fn\n\n" + "    at invokeUserFunction (/var/task/framework.js:1:1)\n" * 10
     response = {
-        "Status": "FAILED", "Reason": "Error: " + message + framework_stack, "StackId": event["StackId"],
-        "RequestId": event["RequestId"], "PhysicalResourceId": JOB_ARN, "LogicalResourceId": "InteractionsImport",
+        "Status": "FAILED",
+        "Reason": "Error: " + message + framework_stack,
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "PhysicalResourceId": JOB_ARN,
+        "LogicalResourceId": "InteractionsImport",
     }
     # Node's JSON.stringify, like ensure_ascii=False, writes non-ASCII characters as UTF-8.
     assert len(json.dumps(response, ensure_ascii=False).encode("utf-8")) < 4096
@@ -136,13 +151,15 @@ def test_create_waits_its_turn_when_the_service_says_wait(harness: Harness, code
     assert event["PhysicalResourceId"] == JOB_ARN
 
     # Still not started: every poll tries again, and waiting is never a failure.
-    harness.stubber.add_client_error("describe_dataset_import_job", "ResourceNotFoundException", "no job",
-                                     expected_params=DESCRIBE)
+    harness.stubber.add_client_error(
+        "describe_dataset_import_job", "ResourceNotFoundException", "no job", expected_params=DESCRIBE
+    )
     harness.stubber.add_client_error("create_dataset_import_job", code, message, expected_params=create_params())
     assert harness.handler.is_complete(event) == {"IsComplete": False}
 
-    harness.stubber.add_client_error("describe_dataset_import_job", "ResourceNotFoundException", "no job",
-                                     expected_params=DESCRIBE)
+    harness.stubber.add_client_error(
+        "describe_dataset_import_job", "ResourceNotFoundException", "no job", expected_params=DESCRIBE
+    )
     created(harness)
     assert harness.handler.is_complete(event) == {"IsComplete": False}
 
@@ -154,8 +171,9 @@ def test_throttled_describe_outlasting_boto_retries_keeps_waiting(harness: Harne
     created(harness)
     event = harness.start(harness.invoke("Create"))
     for _ in range(3):
-        harness.stubber.add_client_error("describe_dataset_import_job", "ThrottlingException", "Rate exceeded",
-                                         expected_params=DESCRIBE)
+        harness.stubber.add_client_error(
+            "describe_dataset_import_job", "ThrottlingException", "Rate exceeded", expected_params=DESCRIBE
+        )
         assert harness.handler.is_complete(event) == {"IsComplete": False}
     described(harness, "ACTIVE")
     assert harness.handler.is_complete(event)["IsComplete"] is True
@@ -173,8 +191,12 @@ def test_fails_with_its_own_message_when_the_wait_budget_is_spent(harness: Harne
 
 # -- retried Create / names taken for good --------------------------------------------------------
 def test_retried_create_adopts_the_existing_job(harness: Harness) -> None:
-    harness.stubber.add_client_error("create_dataset_import_job", "ResourceAlreadyExistsException",
-                                     "Dataset import job already exists", expected_params=create_params())
+    harness.stubber.add_client_error(
+        "create_dataset_import_job",
+        "ResourceAlreadyExistsException",
+        "Dataset import job already exists",
+        expected_params=create_params(),
+    )
     event = harness.start(harness.invoke("Create"))
     described(harness, "CREATE IN_PROGRESS")
     assert harness.handler.is_complete(event) == {"IsComplete": False}
@@ -183,8 +205,12 @@ def test_retried_create_adopts_the_existing_job(harness: Harness) -> None:
 
 
 def test_fails_when_the_name_is_taken_by_a_job_with_different_inputs(harness: Harness) -> None:
-    harness.stubber.add_client_error("create_dataset_import_job", "ResourceAlreadyExistsException",
-                                     "Dataset import job already exists", expected_params=create_params())
+    harness.stubber.add_client_error(
+        "create_dataset_import_job",
+        "ResourceAlreadyExistsException",
+        "Dataset import job already exists",
+        expected_params=create_params(),
+    )
     event = harness.start(harness.invoke("Create"))
     described(harness, "ACTIVE", dataSource={"dataLocation": "s3://other-bucket/old.csv"})
     with pytest.raises(index.ImportFailed) as failure:
@@ -207,19 +233,24 @@ def test_update_with_changed_inputs_starts_a_new_job_with_a_new_physical_id(harn
     new_name = "Interactions-fedcba9876543210"
     new_arn = f"arn:aws:personalize:eu-west-1:123456789012:dataset-import-job/{new_name}"
     created(harness, new_name)
-    event = harness.start(harness.invoke("Update", props(JobName=new_name), old_properties=props(),
-                                         physical_id=JOB_ARN))
+    event = harness.start(
+        harness.invoke("Update", props(JobName=new_name), old_properties=props(), physical_id=JOB_ARN)
+    )
     assert event["PhysicalResourceId"] == new_arn
-    harness.stubber.add_response("describe_dataset_import_job", job("ACTIVE", name=new_name),
-                                 {"datasetImportJobArn": new_arn})
+    harness.stubber.add_response(
+        "describe_dataset_import_job", job("ACTIVE", name=new_name), {"datasetImportJobArn": new_arn}
+    )
     assert harness.handler.is_complete(event)["Data"]["DatasetImportJobArn"] == new_arn
 
 
 def test_update_changing_inputs_under_the_same_explicit_name_fails_clearly(harness: Harness) -> None:
     changed = props(DataLocation="s3://training-data/v2/")
     harness.stubber.add_client_error(
-        "create_dataset_import_job", "ResourceAlreadyExistsException", "exists",
-        expected_params={**create_params(), "dataSource": {"dataLocation": "s3://training-data/v2/"}})
+        "create_dataset_import_job",
+        "ResourceAlreadyExistsException",
+        "exists",
+        expected_params={**create_params(), "dataSource": {"dataLocation": "s3://training-data/v2/"}},
+    )
     event = harness.start(harness.invoke("Update", changed, old_properties=props(), physical_id=JOB_ARN))
     described(harness, "ACTIVE")
     with pytest.raises(index.ImportFailed, match="already used by a job with different inputs"):
@@ -237,8 +268,9 @@ def test_delete_of_a_finished_job_succeeds_at_once(harness: Harness, status: str
 
 def test_delete_of_a_job_that_never_existed_succeeds(harness: Harness) -> None:
     event = harness.start(harness.invoke("Delete", physical_id=JOB_ARN))
-    harness.stubber.add_client_error("describe_dataset_import_job", "ResourceNotFoundException", "not found",
-                                     expected_params=DESCRIBE)
+    harness.stubber.add_client_error(
+        "describe_dataset_import_job", "ResourceNotFoundException", "not found", expected_params=DESCRIBE
+    )
     assert harness.handler.is_complete(event) == {"IsComplete": True}
 
 
@@ -254,8 +286,9 @@ def test_delete_waits_for_an_in_flight_job_to_end(harness: Harness) -> None:
         described(harness, status)
         assert harness.handler.is_complete(event) == {"IsComplete": False}
         harness.clock.advance(60)
-    harness.stubber.add_client_error("describe_dataset_import_job", "ThrottlingException", "Rate exceeded",
-                                     expected_params=DESCRIBE)
+    harness.stubber.add_client_error(
+        "describe_dataset_import_job", "ThrottlingException", "Rate exceeded", expected_params=DESCRIBE
+    )
     assert harness.handler.is_complete(event) == {"IsComplete": False}
     described(harness, "ACTIVE")
     assert harness.handler.is_complete(event) == {"IsComplete": True}
@@ -271,16 +304,20 @@ def test_delete_stops_waiting_without_failing_at_the_end_of_the_budget(harness: 
 
 def test_delete_never_fails_on_an_unexpected_error(harness: Harness) -> None:
     event = harness.start(harness.invoke("Delete", physical_id=JOB_ARN))
-    harness.stubber.add_client_error("describe_dataset_import_job", "AccessDeniedException", "denied",
-                                     expected_params=DESCRIBE)
+    harness.stubber.add_client_error(
+        "describe_dataset_import_job", "AccessDeniedException", "denied", expected_params=DESCRIBE
+    )
     assert harness.handler.is_complete(event) == {"IsComplete": True}
 
 
 # -- inputs the service rejects -------------------------------------------------------------------
 def test_fails_when_an_input_is_invalid_naming_the_inputs(harness: Harness) -> None:
-    harness.stubber.add_client_error("create_dataset_import_job", "InvalidInputException",
-                                     "1 validation error detected: Value at 'roleArn' failed",
-                                     expected_params=create_params())
+    harness.stubber.add_client_error(
+        "create_dataset_import_job",
+        "InvalidInputException",
+        "1 validation error detected: Value at 'roleArn' failed",
+        expected_params=create_params(),
+    )
     with pytest.raises(index.ImportFailed) as failure:
         harness.handler.on_event(harness.invoke("Create"))
     message = str(failure.value)
@@ -289,20 +326,27 @@ def test_fails_when_an_input_is_invalid_naming_the_inputs(harness: Harness) -> N
 
 
 def test_fails_when_the_dataset_is_not_found_naming_it(harness: Harness) -> None:
-    harness.stubber.add_client_error("create_dataset_import_job", "ResourceNotFoundException",
-                                     "Could not find resource", expected_params=create_params())
+    harness.stubber.add_client_error(
+        "create_dataset_import_job",
+        "ResourceNotFoundException",
+        "Could not find resource",
+        expected_params=create_params(),
+    )
     with pytest.raises(index.ImportFailed, match=f"the dataset '{DATASET_ARN}' or the role '{ROLE_ARN}' was not found"):
         harness.handler.on_event(harness.invoke("Create"))
 
 
 def test_fails_when_an_invalid_input_surfaces_during_the_wait(harness: Harness) -> None:
-    harness.stubber.add_client_error("create_dataset_import_job", "LimitExceededException", "quota",
-                                     expected_params=create_params())
+    harness.stubber.add_client_error(
+        "create_dataset_import_job", "LimitExceededException", "quota", expected_params=create_params()
+    )
     event = harness.start(harness.invoke("Create"))
-    harness.stubber.add_client_error("describe_dataset_import_job", "ResourceNotFoundException", "no job",
-                                     expected_params=DESCRIBE)
-    harness.stubber.add_client_error("create_dataset_import_job", "InvalidInputException", "bad dataLocation",
-                                     expected_params=create_params())
+    harness.stubber.add_client_error(
+        "describe_dataset_import_job", "ResourceNotFoundException", "no job", expected_params=DESCRIBE
+    )
+    harness.stubber.add_client_error(
+        "create_dataset_import_job", "InvalidInputException", "bad dataLocation", expected_params=create_params()
+    )
     with pytest.raises(index.ImportFailed, match="bad dataLocation"):
         harness.handler.is_complete(event)
 
@@ -324,7 +368,8 @@ def test_default_client_honours_the_standard_endpoint_setting(monkeypatch: pytes
     monkeypatch.setenv("AWS_ENDPOINT_URL_PERSONALIZE", "http://127.0.0.1:4599")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv(index.WAIT_BUDGET_ENV, "120")
-    monkeypatch.setattr(index, "_HANDLER", None)
+    index._default_handler.cache_clear()
     handler = index._default_handler()
+    index._default_handler.cache_clear()
     assert handler._client.meta.endpoint_url == "http://127.0.0.1:4599"
     assert handler._wait_budget == 120.0

@@ -12,6 +12,7 @@ the deployment at once, so every "wait and try again" condition returns ``IsComp
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -268,16 +269,14 @@ class DatasetImportHandler:
         except ClientError as error:
             code = _error_code(error)
             if code in WAIT_CODES:
-                self._log(event, "start-deferred", jobName=request.job_name, code=code,
-                          reason=_error_message(error))
+                self._log(event, "start-deferred", jobName=request.job_name, code=code, reason=_error_message(error))
                 return
             if code == "ResourceAlreadyExistsException":
                 # A retried event, or a name taken for good: is_complete compares the inputs.
                 self._log(event, "job-exists", jobName=request.job_name)
                 return
             raise self._rejected(request, code, _error_message(error)) from error
-        self._log(event, "job-started", jobName=request.job_name,
-                  jobArn=response.get("datasetImportJobArn"))
+        self._log(event, "job-started", jobName=request.job_name, jobArn=response.get("datasetImportJobArn"))
 
     def _rejected(self, request: ImportRequest, code: str, message: str) -> ImportFailed:
         if code == "ResourceNotFoundException":
@@ -285,9 +284,11 @@ class DatasetImportHandler:
         elif code == "TooManyTagsException":
             what = f"too many tags ({len(request.tags)}) for job {request.job_name!r}"
         else:
-            what = (f"an input was rejected (jobName={request.job_name!r}, datasetArn={request.dataset_arn!r}, "
-                    f"dataLocation={request.data_location!r}, roleArn={request.role_arn!r}, "
-                    f"importMode={request.import_mode!r})")
+            what = (
+                f"an input was rejected (jobName={request.job_name!r}, datasetArn={request.dataset_arn!r}, "
+                f"dataLocation={request.data_location!r}, roleArn={request.role_arn!r}, "
+                f"importMode={request.import_mode!r})"
+            )
         return ImportFailed(f"CreateDatasetImportJob failed with {code}: {what}: {message}")
 
     # -- is_complete -----------------------------------------------------------------------
@@ -365,24 +366,20 @@ class DatasetImportHandler:
             self._log(event, "delete-done", reason=f"job ended {status}")
             return {"IsComplete": True}
         if self._clock() >= deadline:
-            self._log(event, "delete-gave-up", status=status,
-                      reason="job still in flight at the end of the wait budget")
+            self._log(
+                event, "delete-gave-up", status=status, reason="job still in flight at the end of the wait budget"
+            )
             return {"IsComplete": True}
         self._log(event, "delete-waiting", status=status)
         return {"IsComplete": False}
 
 
-_HANDLER: DatasetImportHandler | None = None
-
-
+@functools.cache
 def _default_handler() -> DatasetImportHandler:
     # Created on first use and reused across warm invocations. The client is built the ordinary
     # way, so AWS_ENDPOINT_URL_PERSONALIZE and the other standard settings apply.
-    global _HANDLER
-    if _HANDLER is None:
-        budget = float(os.environ.get(WAIT_BUDGET_ENV, DEFAULT_WAIT_BUDGET_SECONDS))
-        _HANDLER = DatasetImportHandler(boto3.client("personalize"), wait_budget_seconds=budget)
-    return _HANDLER
+    budget = float(os.environ.get(WAIT_BUDGET_ENV, DEFAULT_WAIT_BUDGET_SECONDS))
+    return DatasetImportHandler(boto3.client("personalize"), wait_budget_seconds=budget)
 
 
 def on_event(event: dict[str, Any], context: object) -> Response:

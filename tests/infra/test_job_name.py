@@ -1,0 +1,79 @@
+"""Derived job names: valid, deterministic, and new exactly when the import's inputs change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_s3_deployment as s3_deployment
+from aws_cdk.assertions import Template
+
+from constructs_personalize import RESOURCE_TYPE, DatasetImport, ImportMode
+from constructs_personalize.job_name import derive_job_name
+from constructs_personalize.validators import validate_job_name
+from tests.infra.helpers import DATASET_ARN, ENV
+
+
+def job_name_of(data_dir: Path, construct_id: str = "Interactions", **props: Any) -> str:
+    stack = Stack(App(), "Names", env=ENV)
+    imp = DatasetImport(
+        stack, construct_id, dataset_arn=DATASET_ARN, sources=[s3_deployment.Source.asset(str(data_dir))], **props
+    )
+    resources = Template.from_stack(stack).find_resources(RESOURCE_TYPE)
+    assert list(resources) == [stack.get_logical_id(imp.resource.node.default_child)]  # type: ignore[arg-type]
+    name = next(iter(resources.values()))["Properties"]["JobName"]
+    assert isinstance(name, str)
+    return name
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "interactions.csv").write_text("USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1735689600\n")
+    return folder
+
+
+def test_unchanged_inputs_give_the_same_name(data_dir: Path) -> None:
+    first = job_name_of(data_dir)
+    assert first == job_name_of(data_dir)
+    assert first.startswith("Interactions-")
+    validate_job_name(first)
+
+
+def test_changed_local_data_gives_a_new_name(data_dir: Path) -> None:
+    before = job_name_of(data_dir)
+    (data_dir / "interactions.csv").write_text("USER_ID,ITEM_ID,TIMESTAMP\nu1,i2,1735689600\n")
+    assert job_name_of(data_dir) != before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"import_mode": ImportMode.INCREMENTAL},
+        {"tags": {"team": "recs"}},
+        {"publish_attribution_metrics_to_s3": True},
+        {"destination_key_prefix": "v2/"},
+    ],
+)
+def test_changed_import_settings_give_a_new_name(data_dir: Path, change: dict[str, Any]) -> None:
+    assert job_name_of(data_dir, **change) != job_name_of(data_dir)
+
+
+def test_an_explicit_job_name_is_used_verbatim(data_dir: Path) -> None:
+    assert job_name_of(data_dir, job_name="interactions-2026-11-29") == "interactions-2026-11-29"
+
+
+def test_long_and_odd_construct_ids_still_give_a_valid_name(data_dir: Path) -> None:
+    name = job_name_of(data_dir, construct_id="_Ünïcode import " + "x" * 200)
+    assert len(name) <= 63
+    validate_job_name(name)
+
+
+@pytest.mark.parametrize("prefix", ["", "-", "__x", "a/b c", "é" * 10, "z" * 100])
+def test_derive_job_name_is_always_valid(prefix: str) -> None:
+    name = derive_job_name(prefix, {"inputs": prefix})
+    assert len(name) <= 63
+    validate_job_name(name)
