@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3_deployment
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from constructs_personalize import validators
 from constructs_personalize.data_bucket import allow_key_use, allow_personalize_to_read, create_data_bucket
@@ -121,7 +121,7 @@ class DatasetImport(Construct):
         provider.allow_import(self.role, dataset_arn)
         if sources is not None:
             self._deployment = self._upload(sources, data_key, provider)
-        self._grant_read(data_key)
+        read_policies = self._grant_read(data_key)
 
         properties: dict[str, object] = {
             "DatasetArn": dataset_arn,
@@ -139,7 +139,7 @@ class DatasetImport(Construct):
             self, "Resource", service_token=provider.service_token, resource_type=RESOURCE_TYPE, properties=properties
         )
         # The job must start only once the data, the role's permissions and the bucket policy exist.
-        self.resource.node.add_dependency(self.role)
+        self.resource.node.add_dependency(*read_policies)
         if self._deployment is not None:
             self.resource.node.add_dependency(self._deployment)
         if isinstance(self.bucket, s3.Bucket) and self.bucket.policy is not None:
@@ -212,16 +212,21 @@ class DatasetImport(Construct):
             description="Lets Amazon Personalize read this DatasetImport's training data",
         )
 
-    def _grant_read(self, data_key: str) -> None:
+    def _grant_read(self, data_key: str) -> list[IDependable]:
+        """Grant the role read access to the data; return the policies the import must wait for."""
         # A folder location covers every object under the prefix; a file location, that object only.
         pattern = "*" if data_key in ("", "*") else (f"{data_key}*" if data_key.endswith("/") else data_key)
         objects = self.bucket.arn_for_objects(pattern)
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="ReadTrainingData", actions=["s3:GetObject"], resources=[objects])
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(sid="ListTrainingData", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
-        )
+        results = [
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(sid="ReadTrainingData", actions=["s3:GetObject"], resources=[objects])
+            ),
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="ListTrainingData", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]
+                )
+            ),
+        ]
         if self.bucket.encryption_key is not None:
             allow_key_use(self.bucket.encryption_key, self.role)
         if "*" in pattern:
@@ -231,6 +236,7 @@ class DatasetImport(Construct):
                 f"AwsSolutions-IAM5[Resource::{flatten_reference(self, objects)}]",
                 "Personalize imports every CSV under the data location's prefix; the role reads only that prefix.",
             )
+        return [r.policy_dependable for r in results if r.policy_dependable is not None]
 
     def _upload(
         self, sources: Sequence[s3_deployment.ISource], prefix: str, provider: DatasetImportProvider
