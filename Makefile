@@ -29,7 +29,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy constructs_personalize app.py scripts
+	$(VENV)/bin/mypy constructs_personalize app.py scripts tests
 	$(VENV)/bin/mypy constructs_personalize/handlers/dataset_import
 
 unit: $(VENV)/.installed node_modules/.installed

@@ -110,8 +110,14 @@ def validate_tags(tags: Mapping[str, str]) -> None:
 def validate_wait(query_interval: Duration, total_timeout: Duration) -> None:
     if Token.is_unresolved(query_interval) or Token.is_unresolved(total_timeout):
         return
-    interval = query_interval.to_seconds()
-    total = total_timeout.to_seconds()
+    interval_ms = query_interval.to_milliseconds()
+    total_ms = total_timeout.to_milliseconds()
+    if interval_ms % 1000 or total_ms % 1000:
+        raise ValueError(
+            f"query_interval and total_timeout must be whole seconds, got {query_interval.to_human_string()} "
+            f"and {total_timeout.to_human_string()}"
+        )
+    interval, total = interval_ms // 1000, total_ms // 1000
     if interval <= 0:
         raise ValueError(f"query_interval must be positive, got {query_interval.to_human_string()}")
     if total > MAX_TOTAL_TIMEOUT_SECONDS:

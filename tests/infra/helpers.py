@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +66,12 @@ def acknowledgements(app: App) -> list[tuple[str, str]]:
     return found
 
 
-def cfn_lint_errors(template: dict[str, Any]) -> list[str]:
+def cfn_lint_errors(template: Mapping[str, Any]) -> list[str]:
     matches = lint(json.dumps(template), config=ManualArgs(regions=["eu-west-1", "us-east-1"]))
     return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches if m.rule.id.startswith("E")]
 
 
-def iter_policy_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def iter_policy_statements(template: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every statement of every IAM policy, role inline policy, bucket and key policy."""
     for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})
@@ -83,7 +83,7 @@ def iter_policy_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict
                     yield logical_id, statement
 
 
-def resources_of(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+def resources_of(template: Mapping[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
 
 

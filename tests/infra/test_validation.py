@@ -145,6 +145,11 @@ def test_fails_when_total_timeout_is_not_a_multiple_of_query_interval(
         make(stack, query_interval=interval, total_timeout=total)
 
 
+def test_fails_when_a_wait_is_not_whole_seconds(stack: Stack) -> None:
+    with pytest.raises(ValueError, match="must be whole seconds, got 1 second 500 millis and 30 minutes"):
+        make(stack, query_interval=Duration.millis(1500), total_timeout=Duration.minutes(30))
+
+
 def test_fails_when_query_interval_is_zero(stack: Stack) -> None:
     with pytest.raises(ValueError, match="query_interval must be positive"):
         make(stack, query_interval=Duration.seconds(0))
@@ -225,3 +230,10 @@ def test_tokens_skip_the_checks(stack: Stack) -> None:
         data_location=Token.as_string({"Ref": "LocationParam"}),
         tags={"team": Token.as_string({"Ref": "TeamParam"})},
     )
+
+
+def test_accepts_an_existing_immutable_role_and_grants_it_nothing(stack: Stack) -> None:
+    role = iam.Role.from_role_arn(stack, "Fixed", "arn:aws:iam::123456789012:role/personalize-import", mutable=False)
+    imp = make(stack, role=role)
+    assert imp.role is role
+    assert imp.resource.node.dependencies == []

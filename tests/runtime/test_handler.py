@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def created(h: Harness, name: str = JOB_NAME, **extra: object) -> None:
     )
 
 
-def described(h: Harness, status: str, **overrides: object) -> None:
+def described(h: Harness, status: str, **overrides: Any) -> None:
     h.stubber.add_response("describe_dataset_import_job", job(status, **overrides), DESCRIBE)
 
 
