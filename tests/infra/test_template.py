@@ -23,7 +23,7 @@ from tests.infra.helpers import (
 PERSONALIZE = {"Service": "personalize.amazonaws.com"}
 
 
-def three_imports(stack: Stack) -> None:
+def one_import(stack: Stack) -> None:
     DatasetImport(
         stack,
         "Interactions",
@@ -32,6 +32,10 @@ def three_imports(stack: Stack) -> None:
         tags={"team": "recs"},
         publish_attribution_metrics_to_s3=True,
     )
+
+
+def three_imports(stack: Stack) -> None:
+    one_import(stack)
     DatasetImport(
         stack,
         "Items",
@@ -47,17 +51,6 @@ def three_imports(stack: Stack) -> None:
         sources=[sample_source()],
         encryption_key=kms.Key(stack, "DataKey", enable_key_rotation=True),
         removal_policy=RemovalPolicy.DESTROY,
-    )
-
-
-def one_import(stack: Stack) -> None:
-    DatasetImport(
-        stack,
-        "Interactions",
-        dataset_arn=DATASET_ARN,
-        sources=[sample_source()],
-        tags={"team": "recs"},
-        publish_attribution_metrics_to_s3=True,
     )
 
 
