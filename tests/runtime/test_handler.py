@@ -36,6 +36,14 @@ def described(h: Harness, status: str, **overrides: Any) -> None:
     h.stubber.add_response("describe_dataset_import_job", job(status, **overrides), DESCRIBE)
 
 
+def describe_error(h: Harness, code: str, message: str) -> None:
+    h.stubber.add_client_error("describe_dataset_import_job", code, message, expected_params=DESCRIBE)
+
+
+def create_error(h: Harness, code: str, message: str) -> None:
+    h.stubber.add_client_error("create_dataset_import_job", code, message, expected_params=create_params())
+
+
 # -- Create -------------------------------------------------------------------------------------
 def test_create_starts_the_job_and_completes_only_when_active(harness: Harness) -> None:
     created(harness)
@@ -147,20 +155,16 @@ def test_truncate_never_splits_a_multibyte_character() -> None:
     ],
 )
 def test_create_waits_its_turn_when_the_service_says_wait(harness: Harness, code: str, message: str) -> None:
-    harness.stubber.add_client_error("create_dataset_import_job", code, message, expected_params=create_params())
+    create_error(harness, code, message)
     event = harness.start(harness.invoke("Create"))
     assert event["PhysicalResourceId"] == JOB_ARN
 
     # Still not started: every poll tries again, and waiting is never a failure.
-    harness.stubber.add_client_error(
-        "describe_dataset_import_job", "ResourceNotFoundException", "no job", expected_params=DESCRIBE
-    )
-    harness.stubber.add_client_error("create_dataset_import_job", code, message, expected_params=create_params())
+    describe_error(harness, "ResourceNotFoundException", "no job")
+    create_error(harness, code, message)
     assert harness.handler.is_complete(event) == {"IsComplete": False}
 
-    harness.stubber.add_client_error(
-        "describe_dataset_import_job", "ResourceNotFoundException", "no job", expected_params=DESCRIBE
-    )
+    describe_error(harness, "ResourceNotFoundException", "no job")
     created(harness)
     assert harness.handler.is_complete(event) == {"IsComplete": False}
 
@@ -172,9 +176,7 @@ def test_throttled_describe_outlasting_boto_retries_keeps_waiting(harness: Harne
     created(harness)
     event = harness.start(harness.invoke("Create"))
     for _ in range(3):
-        harness.stubber.add_client_error(
-            "describe_dataset_import_job", "ThrottlingException", "Rate exceeded", expected_params=DESCRIBE
-        )
+        describe_error(harness, "ThrottlingException", "Rate exceeded")
         assert harness.handler.is_complete(event) == {"IsComplete": False}
     described(harness, "ACTIVE")
     assert harness.handler.is_complete(event)["IsComplete"] is True
@@ -269,9 +271,7 @@ def test_delete_of_a_finished_job_succeeds_at_once(harness: Harness, status: str
 
 def test_delete_of_a_job_that_never_existed_succeeds(harness: Harness) -> None:
     event = harness.start(harness.invoke("Delete", physical_id=JOB_ARN))
-    harness.stubber.add_client_error(
-        "describe_dataset_import_job", "ResourceNotFoundException", "not found", expected_params=DESCRIBE
-    )
+    describe_error(harness, "ResourceNotFoundException", "not found")
     assert harness.handler.is_complete(event) == {"IsComplete": True}
 
 
@@ -287,9 +287,7 @@ def test_delete_waits_for_an_in_flight_job_to_end(harness: Harness) -> None:
         described(harness, status)
         assert harness.handler.is_complete(event) == {"IsComplete": False}
         harness.clock.advance(60)
-    harness.stubber.add_client_error(
-        "describe_dataset_import_job", "ThrottlingException", "Rate exceeded", expected_params=DESCRIBE
-    )
+    describe_error(harness, "ThrottlingException", "Rate exceeded")
     assert harness.handler.is_complete(event) == {"IsComplete": False}
     described(harness, "ACTIVE")
     assert harness.handler.is_complete(event) == {"IsComplete": True}
@@ -305,9 +303,7 @@ def test_delete_stops_waiting_without_failing_at_the_end_of_the_budget(harness: 
 
 def test_delete_never_fails_on_an_unexpected_error(harness: Harness) -> None:
     event = harness.start(harness.invoke("Delete", physical_id=JOB_ARN))
-    harness.stubber.add_client_error(
-        "describe_dataset_import_job", "AccessDeniedException", "denied", expected_params=DESCRIBE
-    )
+    describe_error(harness, "AccessDeniedException", "denied")
     assert harness.handler.is_complete(event) == {"IsComplete": True}
 
 
@@ -338,16 +334,10 @@ def test_fails_when_the_dataset_is_not_found_naming_it(harness: Harness) -> None
 
 
 def test_fails_when_an_invalid_input_surfaces_during_the_wait(harness: Harness) -> None:
-    harness.stubber.add_client_error(
-        "create_dataset_import_job", "LimitExceededException", "quota", expected_params=create_params()
-    )
+    create_error(harness, "LimitExceededException", "quota")
     event = harness.start(harness.invoke("Create"))
-    harness.stubber.add_client_error(
-        "describe_dataset_import_job", "ResourceNotFoundException", "no job", expected_params=DESCRIBE
-    )
-    harness.stubber.add_client_error(
-        "create_dataset_import_job", "InvalidInputException", "bad dataLocation", expected_params=create_params()
-    )
+    describe_error(harness, "ResourceNotFoundException", "no job")
+    create_error(harness, "InvalidInputException", "bad dataLocation")
     with pytest.raises(index.ImportFailed, match="bad dataLocation"):
         harness.handler.is_complete(event)
 
