@@ -65,11 +65,9 @@ class DatasetImportProvider(Construct):
         self._first_requester = requested_by
         stack = Stack.of(self)
 
-        handler_logs = logs.LogGroup(self, "HandlerLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
-        framework_logs = logs.LogGroup(
-            self, "FrameworkLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-        )
-        waiter_logs = logs.LogGroup(self, "WaiterLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
+        handler_logs = _log_group(self, "HandlerLogs")
+        framework_logs = _log_group(self, "FrameworkLogs")
+        waiter_logs = _log_group(self, "WaiterLogs")
 
         # Inline log permissions instead of AWSLambdaBasicExecutionRole: scoped to one log group.
         self.handler_role = _lambda_role(self, "HandlerRole", handler_logs)
@@ -129,9 +127,7 @@ class DatasetImportProvider(Construct):
 
         # One role and log group for every BucketDeployment of the stack's imports: they share
         # aws-cdk-lib's singleton upload function, which takes the role of the first deployment.
-        self.deployment_logs = logs.LogGroup(
-            self, "UploadLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-        )
+        self.deployment_logs = _log_group(self, "UploadLogs")
         self.deployment_role = _lambda_role(self, "UploadRole", self.deployment_logs)
 
     @property
@@ -257,6 +253,11 @@ class DatasetImportProvider(Construct):
 def _invoke_finding(fn: lambda_.Function) -> str:
     # lambda:InvokeFunction on "<function arn>:*" (any version or alias), as the framework grants it.
     return f"AwsSolutions-IAM5[Resource::{flatten_reference(fn, fn.function_arn)}:*]"
+
+
+def _log_group(scope: Construct, id: str) -> logs.LogGroup:
+    # Kept on stack deletion: the logs of a failed import are what explains it afterwards.
+    return logs.LogGroup(scope, id, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
 
 
 def _lambda_role(scope: Construct, id: str, log_group: logs.ILogGroup) -> iam.Role:

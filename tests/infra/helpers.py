@@ -83,10 +83,6 @@ def iter_policy_statements(template: Mapping[str, Any]) -> Iterator[tuple[str, d
                     yield logical_id, statement
 
 
-def resources_of(template: Mapping[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
-
-
 def stack_in(app: App, build: Callable[[Stack], object], name: str = "Test") -> Stack:
     stack = Stack(app, name, env=ENV)
     build(stack)

@@ -235,6 +235,10 @@ class DatasetImportHandler:
         }
         self._emit(json.dumps(record, default=str, sort_keys=True))
 
+    def _deadline(self, event: Event) -> float:
+        # Set by on_event; an event without it (e.g. from an older handler) gets a fresh budget.
+        return float(event.get(DEADLINE_KEY) or self._clock() + self._wait_budget)
+
     # -- on_event --------------------------------------------------------------------------
     def on_event(self, event: Event) -> Response:
         request_type = event.get("RequestType")
@@ -297,7 +301,7 @@ class DatasetImportHandler:
             return self._delete_complete(event)
         request = ImportRequest.from_properties(event.get("ResourceProperties") or {})
         job_arn = str(event.get("PhysicalResourceId") or request.job_arn)
-        deadline = float(event.get(DEADLINE_KEY) or self._clock() + self._wait_budget)
+        deadline = self._deadline(event)
         try:
             job = self._client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
         except ClientError as error:
@@ -348,7 +352,7 @@ class DatasetImportHandler:
         if not _is_job_arn(physical_id):
             self._log(event, "delete-nothing", reason="physical id is not an import job ARN")
             return {"IsComplete": True}
-        deadline = float(event.get(DEADLINE_KEY) or self._clock() + self._wait_budget)
+        deadline = self._deadline(event)
         try:
             job = self._client.describe_dataset_import_job(datasetImportJobArn=physical_id)["datasetImportJob"]
         except ClientError as error:
