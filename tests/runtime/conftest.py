@@ -19,6 +19,7 @@ JOB_ARN = f"arn:aws:personalize:eu-west-1:123456789012:dataset-import-job/{JOB_N
 LOCATION = "s3://training-data/Interactions-1a2b3c4d/"
 RESPONSE_URL = "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/secret?X-Amz-Signature=abc"
 BUDGET = 3300.0
+QUERY_INTERVAL = 30.0
 
 
 def props(**overrides: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from tests.runtime.conftest import (
     DATASET_ARN,
     JOB_ARN,
     JOB_NAME,
+    QUERY_INTERVAL,
     RESPONSE_URL,
     ROLE_ARN,
     Harness,
@@ -48,6 +49,7 @@ def create_error(h: Harness, code: str, message: str) -> None:
 def test_create_starts_the_job_and_completes_only_when_active(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
+    harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     assert event["PhysicalResourceId"] == JOB_ARN
 
     for status in ("CREATE PENDING", "CREATE IN_PROGRESS"):
@@ -107,6 +109,7 @@ def test_fails_when_a_property_cannot_be_converted(
 def test_fails_when_the_job_ends_create_failed_with_its_reason(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
+    harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     described(harness, "CREATE FAILED", failureReason="Input CSV is missing the column TIMESTAMP")
     with pytest.raises(index.ImportFailed) as failure:
         harness.handler.is_complete(event)
@@ -117,6 +120,7 @@ def test_fails_when_the_job_ends_create_failed_with_its_reason(harness: Harness)
 def test_fails_when_create_failed_with_a_huge_reason_stays_under_the_response_limit(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
+    harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     reason = 'Invalid value in column ITEM_ID: "' + "é\n" * 20_000
     described(harness, "CREATE FAILED", failureReason=reason)
     with pytest.raises(index.ImportFailed) as failure:
@@ -175,6 +179,7 @@ def test_create_waits_its_turn_when_the_service_says_wait(harness: Harness, code
 def test_throttled_describe_outlasting_boto_retries_keeps_waiting(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
+    harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     for _ in range(3):
         describe_error(harness, "ThrottlingException", "Rate exceeded")
         assert harness.handler.is_complete(event) == {"IsComplete": False}
@@ -239,6 +244,7 @@ def test_update_with_changed_inputs_starts_a_new_job_with_a_new_physical_id(harn
     event = harness.start(
         harness.invoke("Update", props(JobName=new_name), old_properties=props(), physical_id=JOB_ARN)
     )
+    harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     assert event["PhysicalResourceId"] == new_arn
     harness.stubber.add_response(
         "describe_dataset_import_job", job("ACTIVE", name=new_name), {"datasetImportJobArn": new_arn}
@@ -346,6 +352,7 @@ def test_fails_when_an_invalid_input_surfaces_during_the_wait(harness: Harness) 
 def test_logs_one_json_line_per_decision_and_never_the_response_url(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
+    harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     described(harness, "CREATE IN_PROGRESS")
     harness.handler.is_complete(event)
     described(harness, "ACTIVE")
@@ -364,3 +371,24 @@ def test_default_client_honours_the_standard_endpoint_setting(monkeypatch: pytes
     index._default_handler.cache_clear()
     assert handler._client.meta.endpoint_url == "http://127.0.0.1:4599"
     assert handler._wait_budget == 120.0
+
+
+# -- polling cost ---------------------------------------------------------------------------------
+def test_the_poll_right_after_a_start_makes_no_call_and_the_next_one_describes(harness: Harness) -> None:
+    created(harness)
+    event = harness.start(harness.invoke("Create"))
+    assert event[index.STARTED_KEY] == harness.clock.now
+    # No describe is stubbed: any call here would fail the test.
+    assert harness.handler.is_complete(event) == {"IsComplete": False}
+    harness.clock.advance(QUERY_INTERVAL)
+    described(harness, "ACTIVE")
+    assert harness.handler.is_complete(event)["IsComplete"] is True
+
+
+def test_a_deferred_start_is_described_at_once(harness: Harness) -> None:
+    create_error(harness, "LimitExceededException", "More than 5 resources with PENDING or IN_PROGRESS status.")
+    event = harness.start(harness.invoke("Create"))
+    assert index.STARTED_KEY not in event
+    describe_error(harness, "ResourceNotFoundException", "no such job")
+    created(harness)
+    assert harness.handler.is_complete(event) == {"IsComplete": False}

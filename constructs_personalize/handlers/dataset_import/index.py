@@ -57,8 +57,13 @@ INPUT_CODES = frozenset({"InvalidInputException", "ResourceNotFoundException", "
 MAX_MESSAGE_BYTES = 2048
 TRUNCATION_MARK = " [...truncated]"
 
-# Key added to on_event's result; the framework passes it to every is_complete call.
+# Keys added to on_event's result; the framework passes them to every is_complete call.
 DEADLINE_KEY = "ImportWaitDeadline"
+STARTED_KEY = "ImportJobStartedAt"
+# The framework calls is_complete right after on_event. A job created seconds ago is still
+# CREATE PENDING (imports take minutes), so that first poll answers without a Describe call:
+# the deployment then makes at most one Describe per query interval per import.
+FRESH_JOB_SECONDS = 10.0
 # Set by the construct: total_timeout minus two query intervals, so we stop waiting (with a
 # useful message) before the framework's own "Operation timed out".
 WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
@@ -256,8 +261,10 @@ class DatasetImportHandler:
                 return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline}
         elif request_type != "Create":
             raise ImportFailed(f"unknown RequestType {request_type!r}")
-        self._start(event, request)
-        return {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline}
+        result: Response = {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline}
+        if self._start(event, request):
+            result[STARTED_KEY] = self._clock()
+        return result
 
     def _unchanged(self, event: Event, request: ImportRequest) -> bool:
         try:
@@ -266,21 +273,22 @@ class DatasetImportHandler:
             return False
         return old == request and _is_job_arn(str(event.get("PhysicalResourceId", "")))
 
-    def _start(self, event: Event, request: ImportRequest) -> None:
-        """Start the job; return quietly if the service asks us to wait or the job exists."""
+    def _start(self, event: Event, request: ImportRequest) -> bool:
+        """Start the job; return False, quietly, if the service asks us to wait or the job exists."""
         try:
             response = self._client.create_dataset_import_job(**request.create_arguments())
         except ClientError as error:
             code = _error_code(error)
             if code in WAIT_CODES:
                 self._log(event, "start-deferred", jobName=request.job_name, code=code, reason=_error_message(error))
-                return
+                return False
             if code == "ResourceAlreadyExistsException":
                 # A retried event, or a name taken for good: is_complete compares the inputs.
                 self._log(event, "job-exists", jobName=request.job_name)
-                return
+                return False
             raise self._rejected(request, code, _error_message(error)) from error
         self._log(event, "job-started", jobName=request.job_name, jobArn=response.get("datasetImportJobArn"))
+        return True
 
     def _rejected(self, request: ImportRequest, code: str, message: str) -> ImportFailed:
         if code == "ResourceNotFoundException":
@@ -302,6 +310,9 @@ class DatasetImportHandler:
         request = ImportRequest.from_properties(event.get("ResourceProperties") or {})
         job_arn = str(event.get("PhysicalResourceId") or request.job_arn)
         deadline = self._deadline(event)
+        started = event.get(STARTED_KEY)
+        if isinstance(started, (int, float)) and 0 <= self._clock() - started < FRESH_JOB_SECONDS:
+            return self._waiting(event, request, deadline, "CREATE PENDING (started just now)")
         try:
             job = self._client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
         except ClientError as error:
@@ -378,12 +389,17 @@ class DatasetImportHandler:
         return {"IsComplete": False}
 
 
+def _wall_clock() -> float:
+    # Looked up at call time, so a test can swap in a virtual clock for the Lambda entry points.
+    return time.time()
+
+
 @functools.cache
 def _default_handler() -> DatasetImportHandler:
     # Created on first use and reused across warm invocations. The client is built the ordinary
     # way, so AWS_ENDPOINT_URL_PERSONALIZE and the other standard settings apply.
     budget = float(os.environ.get(WAIT_BUDGET_ENV, DEFAULT_WAIT_BUDGET_SECONDS))
-    return DatasetImportHandler(boto3.client("personalize"), wait_budget_seconds=budget)
+    return DatasetImportHandler(boto3.client("personalize"), clock=_wall_clock, wait_budget_seconds=budget)
 
 
 def on_event(event: dict[str, Any], context: object) -> Response:

@@ -1,0 +1,132 @@
+"""One emulated AWS region for a test: moto S3 in-process + the Personalize emulator on loopback.
+
+    with personalize_world() as world:
+        dataset_arn = world.interactions_dataset()
+        world.put_object("training-data", "interactions/data.csv", b"USER_ID,...")
+        client = world.personalize()  # plain boto3.client("personalize"), via AWS_ENDPOINT_URL_PERSONALIZE
+
+Inside the block boto3's retry back-off sleeps on the virtual clock, so no test waits for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.endpoint
+from moto import mock_aws
+
+from tests.emulator.clock import VirtualClock
+from tests.emulator.server import EmulatorServer
+from tests.emulator.service import ACCOUNT, PersonalizeEmulator
+
+if TYPE_CHECKING:
+    from mypy_boto3_personalize import PersonalizeClient
+    from mypy_boto3_s3 import S3Client
+
+REGION = "eu-west-1"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/personalize-import"
+
+INTERACTIONS_SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "Interactions",
+        "namespace": "com.amazonaws.personalize.schema",
+        "fields": [
+            {"name": "USER_ID", "type": "string"},
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "TIMESTAMP", "type": "long"},
+            {"name": "EVENT_TYPE", "type": "string"},
+        ],
+        "version": "1.0",
+    }
+)
+
+
+@dataclass
+class World:
+    clock: VirtualClock
+    emulator: PersonalizeEmulator
+    s3: S3Client
+    endpoint_url: str
+    _client: PersonalizeClient | None = None
+
+    def personalize(self) -> PersonalizeClient:
+        """A boto3 client built the ordinary way: only the environment points it at the emulator."""
+        if self._client is None:
+            self._client = boto3.client("personalize")
+        return self._client
+
+    def interactions_dataset(self, group: str = "shop", schema: str = INTERACTIONS_SCHEMA) -> str:
+        """Create a dataset group, schema and interactions dataset; return the dataset ARN."""
+        client = self.personalize()
+        group_arn = client.create_dataset_group(name=group)["datasetGroupArn"]
+        schema_arn = client.create_schema(name=f"{group}-interactions", schema=schema)["schemaArn"]
+        self.clock.advance(self.emulator.dataset_group_seconds)
+        return client.create_dataset(
+            name=f"{group}-interactions", schemaArn=schema_arn, datasetGroupArn=group_arn, datasetType="Interactions"
+        )["datasetArn"]
+
+    def bucket(self, name: str) -> str:
+        self.s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})  # type: ignore[typeddict-item]
+        return name
+
+    def put_object(self, bucket: str, key: str, body: bytes) -> str:
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+        return f"s3://{bucket}/{key}"
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@contextmanager
+def _virtual_backoff(clock: VirtualClock) -> Iterator[None]:
+    # botocore's endpoint sleeps between retries with time.sleep; hand it a time module whose
+    # sleep moves the virtual clock instead.
+    shim: Any = SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("__")})
+    shim.sleep = clock.sleep
+    original = botocore.endpoint.time  # type: ignore[attr-defined]
+    botocore.endpoint.time = shim  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        botocore.endpoint.time = original  # type: ignore[attr-defined]
+
+
+@contextmanager
+def personalize_world(clock: VirtualClock | None = None) -> Iterator[World]:
+    clock = clock or VirtualClock()
+    fake_credentials = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+    with _environment(fake_credentials), mock_aws():
+        s3 = boto3.client("s3")
+        emulator = PersonalizeEmulator(clock, s3, region=REGION)
+        with (
+            EmulatorServer(emulator) as server,
+            _environment({"AWS_ENDPOINT_URL_PERSONALIZE": server.url}),
+            _virtual_backoff(clock),
+        ):
+            yield World(clock=clock, emulator=emulator, s3=s3, endpoint_url=server.url)

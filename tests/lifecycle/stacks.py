@@ -1,0 +1,76 @@
+"""Stacks synthesized for the lifecycle tests: real ``DatasetImport`` constructs, emulated deploys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_personalize as personalize
+from aws_cdk import aws_s3_deployment as s3_deployment
+
+from app import INTERACTIONS_SCHEMA, build_app
+from constructs_personalize import DatasetImport
+from tests.emulator.samples import interactions_csv
+
+STACK = "LifecycleStack"
+EXAMPLE_STACK = "PersonalizeImportExample"
+BATCH = 6  # one more than Personalize's 5 import jobs in flight
+ENV = Environment(account="123456789012", region="eu-west-1")
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_DIR = REPO / "data" / "interactions"
+
+
+def _app(outdir: Path) -> App:
+    # Path metadata (as the CDK CLI adds it) lets the tests find each import's custom resource.
+    return App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
+
+
+def _dataset_arn(stack: Stack) -> str:
+    group = personalize.CfnDatasetGroup(stack, "DatasetGroup", name="lifecycle")
+    schema = personalize.CfnSchema(
+        stack, "Schema", name="lifecycle-interactions", schema=json.dumps(INTERACTIONS_SCHEMA)
+    )
+    dataset = personalize.CfnDataset(
+        stack,
+        "Interactions",
+        name="lifecycle-interactions",
+        dataset_group_arn=group.attr_dataset_group_arn,
+        dataset_type="Interactions",
+        schema_arn=schema.attr_schema_arn,
+    )
+    return dataset.attr_dataset_arn
+
+
+def _write(directory: Path, body: bytes) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "interactions.csv").write_bytes(body)
+    return directory
+
+
+def synth_lifecycle(outdir: Path, data_dir: Path, *, good_data: Path = SAMPLE_DIR, only_good: bool = False) -> Path:
+    """The lifecycle stack: Good, Bad (millisecond timestamps) and BATCH imports of the sample."""
+    app = _app(outdir)
+    stack = Stack(app, STACK, env=ENV)
+    dataset_arn = _dataset_arn(stack)
+    DatasetImport(stack, "Good", dataset_arn=dataset_arn, sources=[s3_deployment.Source.asset(str(good_data))])
+    if not only_good:
+        bad = _write(data_dir / "bad", interactions_csv(timestamp_scale=1000))
+        DatasetImport(stack, "Bad", dataset_arn=dataset_arn, sources=[s3_deployment.Source.asset(str(bad))])
+        for index in range(BATCH):
+            DatasetImport(
+                stack, f"Batch{index}", dataset_arn=dataset_arn, sources=[s3_deployment.Source.asset(str(SAMPLE_DIR))]
+            )
+    app.synth()
+    return outdir
+
+
+def synth_changed_good(outdir: Path, data_dir: Path) -> Path:
+    """The same Good import after its data changed (one more row): a new synth of the same construct."""
+    body = (SAMPLE_DIR / "interactions.csv").read_bytes() + b"user-0,item-0,1700000000,click\n"
+    return synth_lifecycle(outdir, data_dir, good_data=_write(data_dir / "changed", body), only_good=True)
+
+
+def synth_example(outdir: Path) -> Path:
+    build_app(_app(outdir)).synth()
+    return outdir
