@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: synth test lint typecheck unit clean
+.PHONY: synth test lint typecheck unit lifecycle bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,20 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy constructs_personalize app.py scripts tests
+	$(VENV)/bin/mypy constructs_personalize app.py scripts tests bench
 	$(VENV)/bin/mypy constructs_personalize/handlers/dataset_import
 
 unit: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest --cov=constructs_personalize --cov-report=term-missing:skip-covered
 
 test: lint typecheck unit
+
+# The end-to-end handler runs against the emulated Personalize only (also part of `make test`).
+lifecycle: $(VENV)/.installed
+	$(PY) -m pytest -m lifecycle tests/lifecycle
+
+bench: $(VENV)/.installed
+	$(PY) bench/detection_latency.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -166,7 +166,11 @@ class EmulatedStack:
         """The provider as synthesized, with a handler whose client and clock are the emulated region's."""
         interval, timeout, budget = self.wait_settings()
         handler = index.DatasetImportHandler(
-            self.world.personalize(), clock=self.world.clock, wait_budget_seconds=budget, emit=log or _discard
+            self.world.personalize(),
+            start_client=self.world.personalize_single_attempt(),
+            clock=self.world.clock,
+            wait_budget_seconds=budget,
+            emit=log or _discard,
         )
         settings: dict[str, Any] = {
             "on_event": handler.on_event,

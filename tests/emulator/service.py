@@ -109,7 +109,8 @@ class PersonalizeEmulator:
         self._datasets: dict[str, _Resource] = {}
         self._jobs: dict[str, _Job] = {}
         self._faults: list[_Fault] = []
-        self.calls: list[tuple[float, str]] = []  # (virtual time, operation) of every request received
+        # (virtual time, operation, job name or ARN if any) of every request received
+        self.calls: list[tuple[float, str, str]] = []
 
     # -- fault injection and timing ----------------------------------------------------------
     def throttle(self, count: int, operations: set[str] | None = None, code: str = "ThrottlingException") -> None:
@@ -132,7 +133,12 @@ class PersonalizeEmulator:
             self._job_timings[job_name] = timing
 
     def count(self, operation: str) -> int:
-        return sum(1 for _, op in self.calls if op == operation)
+        return sum(1 for _, op, _ in self.calls if op == operation)
+
+    def calls_for(self, operation: str, job_arn: str) -> int:
+        """Requests of ``operation`` about one job (by its ARN, or by its name for CreateDatasetImportJob)."""
+        name = job_arn.rsplit("/", 1)[-1]
+        return sum(1 for _, op, subject in self.calls if op == operation and subject in (job_arn, name))
 
     def job_finished_at(self, job_arn: str) -> float | None:
         """Virtual time at which the job turned ACTIVE or CREATE FAILED (None while in flight)."""
@@ -145,7 +151,8 @@ class PersonalizeEmulator:
         """Run one request; raise ServiceError for an error response."""
         with self._lock:
             now = self.clock()
-            self.calls.append((now, operation))
+            subject = params.get("datasetImportJobArn") or params.get("jobName") if isinstance(params, dict) else None
+            self.calls.append((now, operation, str(subject or "")))
             for fault in self._faults:
                 if fault.applies(operation):
                     fault.remaining -= 1

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.endpoint
+from botocore.config import Config
 from moto import mock_aws
 
 from tests.emulator.clock import VirtualClock
@@ -63,6 +64,10 @@ class World:
         if self._client is None:
             self._client = boto3.client("personalize")
         return self._client
+
+    def personalize_single_attempt(self) -> PersonalizeClient:
+        """The client the Lambda entry points use to start jobs: no boto3 retries."""
+        return boto3.client("personalize", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
     def interactions_dataset(self, group: str = "shop", schema: str = INTERACTIONS_SCHEMA) -> str:
         """Create a dataset group, schema and interactions dataset; return the dataset ARN."""

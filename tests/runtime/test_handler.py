@@ -162,6 +162,7 @@ def test_create_waits_its_turn_when_the_service_says_wait(harness: Harness, code
     create_error(harness, code, message)
     event = harness.start(harness.invoke("Create"))
     assert event["PhysicalResourceId"] == JOB_ARN
+    harness.clock.advance(QUERY_INTERVAL)
 
     # Still not started: every poll tries again, and waiting is never a failure.
     describe_error(harness, "ResourceNotFoundException", "no job")
@@ -342,6 +343,7 @@ def test_fails_when_the_dataset_is_not_found_naming_it(harness: Harness) -> None
 def test_fails_when_an_invalid_input_surfaces_during_the_wait(harness: Harness) -> None:
     create_error(harness, "LimitExceededException", "quota")
     event = harness.start(harness.invoke("Create"))
+    harness.clock.advance(QUERY_INTERVAL)
     describe_error(harness, "ResourceNotFoundException", "no job")
     create_error(harness, "InvalidInputException", "bad dataLocation")
     with pytest.raises(index.ImportFailed, match="bad dataLocation"):
@@ -385,10 +387,19 @@ def test_the_poll_right_after_a_start_makes_no_call_and_the_next_one_describes(h
     assert harness.handler.is_complete(event)["IsComplete"] is True
 
 
-def test_a_deferred_start_is_described_at_once(harness: Harness) -> None:
+def test_a_deferred_start_is_retried_from_the_next_poll(harness: Harness) -> None:
     create_error(harness, "LimitExceededException", "More than 5 resources with PENDING or IN_PROGRESS status.")
     event = harness.start(harness.invoke("Create"))
-    assert index.STARTED_KEY not in event
+    assert harness.handler.is_complete(event) == {"IsComplete": False}  # no call: the service just said wait
+    harness.clock.advance(QUERY_INTERVAL)
     describe_error(harness, "ResourceNotFoundException", "no such job")
     created(harness)
     assert harness.handler.is_complete(event) == {"IsComplete": False}
+
+
+def test_a_retried_create_of_an_existing_job_is_described_at_once(harness: Harness) -> None:
+    create_error(harness, "ResourceAlreadyExistsException", "exists")
+    event = harness.start(harness.invoke("Create"))
+    assert index.STARTED_KEY not in event
+    described(harness, "ACTIVE")
+    assert harness.handler.is_complete(event)["IsComplete"] is True

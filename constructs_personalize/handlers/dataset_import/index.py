@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
@@ -59,11 +60,12 @@ TRUNCATION_MARK = " [...truncated]"
 
 # Keys added to on_event's result; the framework passes them to every is_complete call.
 DEADLINE_KEY = "ImportWaitDeadline"
-STARTED_KEY = "ImportJobStartedAt"
-# The framework calls is_complete right after on_event. A job created seconds ago is still
-# CREATE PENDING (imports take minutes), so that first poll answers without a Describe call:
-# the deployment then makes at most one Describe per query interval per import.
-FRESH_JOB_SECONDS = 10.0
+STARTED_KEY = "ImportStartTriedAt"
+# The framework calls is_complete right after on_event. If on_event just created the job, it is
+# still CREATE PENDING (imports take minutes); if the service just asked us to wait (quota,
+# dataset not ACTIVE), asking again a second later is pointless. Either way that first poll
+# answers without a call, so the deployment makes at most one Describe per query interval.
+FRESH_START_SECONDS = 10.0
 # Set by the construct: total_timeout minus two query intervals, so we stop waiting (with a
 # useful message) before the framework's own "Operation timed out".
 WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
@@ -218,11 +220,13 @@ class DatasetImportHandler:
         self,
         client: PersonalizeClient,
         *,
+        start_client: PersonalizeClient | None = None,
         clock: Callable[[], float] = time.time,
         wait_budget_seconds: float = DEFAULT_WAIT_BUDGET_SECONDS,
         emit: Callable[[str], None] = print,
     ) -> None:
         self._client = client
+        self._start_client = start_client or client
         self._clock = clock
         self._wait_budget = wait_budget_seconds
         self._emit = emit
@@ -262,7 +266,7 @@ class DatasetImportHandler:
         elif request_type != "Create":
             raise ImportFailed(f"unknown RequestType {request_type!r}")
         result: Response = {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline}
-        if self._start(event, request):
+        if self._start(event, request) != "exists":
             result[STARTED_KEY] = self._clock()
         return result
 
@@ -273,22 +277,22 @@ class DatasetImportHandler:
             return False
         return old == request and _is_job_arn(str(event.get("PhysicalResourceId", "")))
 
-    def _start(self, event: Event, request: ImportRequest) -> bool:
-        """Start the job; return False, quietly, if the service asks us to wait or the job exists."""
+    def _start(self, event: Event, request: ImportRequest) -> str:
+        """Start the job: "started", or quietly "deferred" (the service asks us to wait) or "exists"."""
         try:
-            response = self._client.create_dataset_import_job(**request.create_arguments())
+            response = self._start_client.create_dataset_import_job(**request.create_arguments())
         except ClientError as error:
             code = _error_code(error)
             if code in WAIT_CODES:
                 self._log(event, "start-deferred", jobName=request.job_name, code=code, reason=_error_message(error))
-                return False
+                return "deferred"
             if code == "ResourceAlreadyExistsException":
                 # A retried event, or a name taken for good: is_complete compares the inputs.
                 self._log(event, "job-exists", jobName=request.job_name)
-                return False
+                return "exists"
             raise self._rejected(request, code, _error_message(error)) from error
         self._log(event, "job-started", jobName=request.job_name, jobArn=response.get("datasetImportJobArn"))
-        return True
+        return "started"
 
     def _rejected(self, request: ImportRequest, code: str, message: str) -> ImportFailed:
         if code == "ResourceNotFoundException":
@@ -311,8 +315,8 @@ class DatasetImportHandler:
         job_arn = str(event.get("PhysicalResourceId") or request.job_arn)
         deadline = self._deadline(event)
         started = event.get(STARTED_KEY)
-        if isinstance(started, (int, float)) and 0 <= self._clock() - started < FRESH_JOB_SECONDS:
-            return self._waiting(event, request, deadline, "CREATE PENDING (started just now)")
+        if isinstance(started, (int, float)) and 0 <= self._clock() - started < FRESH_START_SECONDS:
+            return self._waiting(event, request, deadline, "start requested just now")
         try:
             job = self._client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
         except ClientError as error:
@@ -399,7 +403,16 @@ def _default_handler() -> DatasetImportHandler:
     # Created on first use and reused across warm invocations. The client is built the ordinary
     # way, so AWS_ENDPOINT_URL_PERSONALIZE and the other standard settings apply.
     budget = float(os.environ.get(WAIT_BUDGET_ENV, DEFAULT_WAIT_BUDGET_SECONDS))
-    return DatasetImportHandler(boto3.client("personalize"), clock=_wall_clock, wait_budget_seconds=budget)
+    # Starting a job gets one attempt: boto3 retries LimitExceededException (the 5-jobs quota) as
+    # throttling, three calls and seconds of back-off per poll for a slot that frees in minutes.
+    # Every "wait" answer is retried at the next query interval anyway.
+    single_attempt = Config(retries={"mode": "standard", "total_max_attempts": 1})
+    return DatasetImportHandler(
+        boto3.client("personalize"),
+        start_client=boto3.client("personalize", config=single_attempt),
+        clock=_wall_clock,
+        wait_budget_seconds=budget,
+    )
 
 
 def on_event(event: dict[str, Any], context: object) -> Response:
