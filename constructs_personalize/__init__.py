@@ -2,5 +2,21 @@
 
 from constructs_personalize.dataset_import import RESOURCE_TYPE, DatasetImport
 from constructs_personalize.import_mode import ImportMode
+from constructs_personalize.preflight import DataSummary, DataValidationError, validate_data
+from constructs_personalize.schema import DatasetSchema, DatasetType, Domain, Field, FieldType
+from constructs_personalize.training_dataset import TrainingDataset
 
-__all__ = ["RESOURCE_TYPE", "DatasetImport", "ImportMode"]
+__all__ = [
+    "RESOURCE_TYPE",
+    "DataSummary",
+    "DataValidationError",
+    "DatasetImport",
+    "DatasetSchema",
+    "DatasetType",
+    "Domain",
+    "Field",
+    "FieldType",
+    "ImportMode",
+    "TrainingDataset",
+    "validate_data",
+]

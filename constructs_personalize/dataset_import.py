@@ -18,7 +18,10 @@ from constructs_personalize.data_bucket import allow_key_use, allow_personalize_
 from constructs_personalize.import_mode import ImportMode
 from constructs_personalize.job_name import derive_job_name
 from constructs_personalize.nag import acknowledge, flatten_reference
+from constructs_personalize.preflight import DataSummary
+from constructs_personalize.preflight.assets import check_sources
 from constructs_personalize.provider import DatasetImportProvider
+from constructs_personalize.schema import DatasetSchema
 
 RESOURCE_TYPE = "Custom::PersonalizeDatasetImport"
 DEFAULT_QUERY_INTERVAL = Duration.seconds(30)
@@ -53,6 +56,8 @@ class DatasetImport(Construct):
         job_name: str | None = None,
         query_interval: Duration | None = None,
         total_timeout: Duration | None = None,
+        schema: DatasetSchema | None = None,
+        validate_data: bool = True,
     ) -> None:
         """
         :param dataset_arn: ARN of the Personalize dataset that receives the data.
@@ -84,6 +89,11 @@ class DatasetImport(Construct):
         :param query_interval: How often the deployment checks the job. Default: - 30 seconds
         :param total_timeout: How long the deployment waits for the job, at most 1 hour and a whole multiple of
             ``query_interval``. All imports in a stack share these two values. Default: - 1 hour
+        :param schema: The dataset's ``DatasetSchema``. With local ``sources`` every CSV is checked against it at
+            synth (header, types, timestamps, lengths, training minimums), and a bad file fails the synth.
+            Default: - no pre-flight check
+        :param validate_data: Set to False to skip the pre-flight check of the data (for data you know is right).
+            Default: - True
         """
         super().__init__(scope, id)
         query_interval = query_interval or DEFAULT_QUERY_INTERVAL
@@ -121,6 +131,12 @@ class DatasetImport(Construct):
         provider.allow_import(self.role, dataset_arn)
         if sources is not None:
             self._deployment = self._upload(sources, data_key, provider)
+        self.data_summary: DataSummary | None = None
+        """What the pre-flight check found (files, records, users), or None when it did not run."""
+        if schema is not None:
+            validators.validate_schema_matches_dataset(schema.dataset_type.value, dataset_arn)
+            if validate_data and self._deployment is not None:
+                self.data_summary = check_sources(self, self._deployment, schema, ImportMode(import_mode).value)
         read_policies = self._grant_read(data_key)
 
         properties: dict[str, object] = {

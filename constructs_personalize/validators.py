@@ -36,17 +36,33 @@ def is_token(value: object) -> bool:
 
 
 def validate_job_name(name: str) -> None:
+    validate_personalize_name("job_name", name)
+
+
+def validate_personalize_name(label: str, name: str) -> None:
+    """Personalize's names (jobs, datasets, schemas): 1-63 characters of JOB_NAME_PATTERN."""
     if is_token(name):
         return
     if not 1 <= len(name) <= JOB_NAME_MAX or not JOB_NAME_PATTERN.match(name):
         raise ValueError(
-            f"job_name must be 1-{JOB_NAME_MAX} characters matching {JOB_NAME_PATTERN.pattern}, "
+            f"{label} must be 1-{JOB_NAME_MAX} characters matching {JOB_NAME_PATTERN.pattern}, "
             f"got {name!r} ({len(name)} chars)"
         )
 
 
 def validate_dataset_arn(arn: str) -> None:
     _validate_arn("dataset_arn", arn, DATASET_ARN_PATTERN)
+
+
+def validate_schema_matches_dataset(dataset_type: str, dataset_arn: str) -> None:
+    # Dataset ARNs end in /<DATASET_TYPE> (arn:...:dataset/<group>/INTERACTIONS).
+    if is_token(dataset_arn) or ":dataset/" not in dataset_arn:
+        return
+    arn_type = dataset_arn.rsplit("/", 1)[-1]
+    if arn_type.upper() != dataset_type.upper():
+        raise ValueError(
+            f"schema is for a {dataset_type} dataset, but dataset_arn {dataset_arn!r} is a {arn_type} dataset"
+        )
 
 
 def validate_role_arn(arn: str) -> None:

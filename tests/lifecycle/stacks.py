@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from aws_cdk import App, Environment, Stack
@@ -29,7 +28,7 @@ def _app(outdir: Path) -> App:
 def _dataset_arn(stack: Stack) -> str:
     group = personalize.CfnDatasetGroup(stack, "DatasetGroup", name="lifecycle")
     schema = personalize.CfnSchema(
-        stack, "Schema", name="lifecycle-interactions", schema=json.dumps(INTERACTIONS_SCHEMA)
+        stack, "Schema", name="lifecycle-interactions", schema=INTERACTIONS_SCHEMA.to_json()
     )
     dataset = personalize.CfnDataset(
         stack,
