@@ -136,7 +136,9 @@ class DatasetImport(Construct):
         if schema is not None:
             validators.validate_schema_matches_dataset(schema.dataset_type.value, dataset_arn)
             if validate_data and self._deployment is not None:
-                self.data_summary = check_sources(self, self._deployment, schema, ImportMode(import_mode).value)
+                self.data_summary = check_sources(
+                    self, self._deployment, len(sources or []), schema, ImportMode(import_mode).value
+                )
         read_policies = self._grant_read(data_key)
 
         properties: dict[str, object] = {

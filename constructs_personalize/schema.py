@@ -50,6 +50,13 @@ class Field:
     categorical: bool = False
     textual: bool = False
 
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "type", FieldType(self.type))
+        except ValueError:
+            allowed = ", ".join(t.value for t in FieldType)
+            raise ValueError(f"field {self.name!r}: type {self.type!r} is not one of {allowed}") from None
+
     @classmethod
     def string(cls, name: str, *, nullable: bool = False, categorical: bool = False, textual: bool = False) -> Field:
         return cls(name, FieldType.STRING, nullable=nullable, categorical=categorical, textual=textual)

@@ -29,10 +29,16 @@ def source_directories(deployment: s3_deployment.BucketDeployment) -> tuple[list
 
 
 def check_sources(
-    scope: Construct, deployment: s3_deployment.BucketDeployment, schema: DatasetSchema, import_mode: str
+    scope: Construct,
+    deployment: s3_deployment.BucketDeployment,
+    source_count: int,
+    schema: DatasetSchema,
+    import_mode: str,
 ) -> DataSummary | None:
     """Validate the upload's local folders against ``schema``; raise DataValidationError on bad data."""
     folders, others = source_directories(deployment)
+    # Sources in S3 (Source.bucket) add no asset: they are neither folders nor "others".
+    others += ["in S3"] * (source_count - len(folders) - len(others))
     for other in others:
         Annotations.of(scope).add_warning_v2(
             "constructs_personalize:preflightSkipped",

@@ -70,10 +70,27 @@ def check_file(path: Path, display: str, schema: DatasetSchema, report: Report, 
                         report.add(Finding(problem, display, reader.line_num, name, value))
                 if user_index is not None:
                     users[row[user_index]] += 1
-        except UnicodeDecodeError as error:
-            report.add(
-                Finding(f"file is not UTF-8 (byte 0x{error.object[error.start]:02x})", display, reader.line_num + 1)
-            )
+        except UnicodeDecodeError:
+            # The text layer decodes ahead in blocks, so its position says little: find the lines.
+            _utf8_findings(path, display, report)
         except csv.Error as error:
             report.add(Finding(f"malformed CSV ({error})", display, reader.line_num))
     return records
+
+
+def _utf8_findings(path: Path, display: str, report: Report) -> None:
+    with path.open("rb") as stream:
+        for number, line in enumerate(stream, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                bad = line[error.start : error.start + 1].hex()
+                report.add(
+                    Finding(
+                        f"file is not UTF-8 (byte 0x{bad})",
+                        display,
+                        number,
+                        None,
+                        line.decode("utf-8", "replace").rstrip(),
+                    )
+                )

@@ -27,9 +27,7 @@ def _app(outdir: Path) -> App:
 
 def _dataset_arn(stack: Stack) -> str:
     group = personalize.CfnDatasetGroup(stack, "DatasetGroup", name="lifecycle")
-    schema = personalize.CfnSchema(
-        stack, "Schema", name="lifecycle-interactions", schema=INTERACTIONS_SCHEMA.to_json()
-    )
+    schema = personalize.CfnSchema(stack, "Schema", name="lifecycle-interactions", schema=INTERACTIONS_SCHEMA.to_json())
     dataset = personalize.CfnDataset(
         stack,
         "Interactions",

@@ -1,0 +1,127 @@
+"""Property: whatever the pre-flight check accepts, the emulated import accepts too; both engines agree."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from constructs_personalize import DatasetSchema, DataValidationError, Field, validate_data
+from tests.emulator.service import JobTiming
+from tests.emulator.world import ROLE_ARN, personalize_world
+
+SCHEMA = DatasetSchema.interactions(
+    Field.string("DEVICE", categorical=True, nullable=True), Field.float("PRICE", nullable=True)
+)
+COLUMNS = list(SCHEMA.field_names)
+# CI runs a fixed, reproducible set; PROPERTY_EXAMPLES=5000 PROPERTY_RANDOM=1 searches wider.
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "200"))
+DERANDOMIZE = not os.environ.get("PROPERTY_RANDOM")
+
+texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+# Per column: values Personalize takes, and values it may not (edges included on both sides).
+VALID: dict[str, st.SearchStrategy[str]] = {
+    "USER_ID": st.one_of(
+        st.from_regex(r"[a-z]{1,8}-[0-9]{1,4}", fullmatch=True), st.integers(250, 256).map("u".__mul__)
+    ),
+    "ITEM_ID": st.one_of(texts.filter(bool), st.just('item "quoted", with comma')),
+    "TIMESTAMP": st.integers(0, 9_999_999_999).map(str),
+    "EVENT_TYPE": st.one_of(st.sampled_from(["click", "buy", "é"]), texts.filter(bool)),
+    "DEVICE": st.one_of(st.just(""), st.lists(st.sampled_from(["phone", "tv", "x" * 1000]), max_size=3).map("|".join)),
+    "PRICE": st.one_of(st.just(""), st.floats(allow_nan=False, allow_infinity=False).map(str), st.integers().map(str)),
+}
+INVALID: dict[str, st.SearchStrategy[str]] = {
+    "USER_ID": st.one_of(st.just(""), st.integers(257, 262).map("u".__mul__)),
+    "ITEM_ID": st.just(""),
+    "TIMESTAMP": st.one_of(
+        st.integers(10_000_000_000, 2_000_000_000_000).map(str),  # milliseconds
+        st.integers(-100, -1).map(str),
+        st.just("2026-11-29T07:00:00Z"),
+        st.floats(0, 2e9, allow_nan=False).map(str),
+        st.just(""),
+        texts,
+    ),
+    "EVENT_TYPE": st.just(""),
+    "DEVICE": st.just("y" * 1001),
+    "PRICE": st.one_of(st.sampled_from(["nan", "inf", "1,5", "12 EUR"]), texts),
+}
+
+
+def _value(draw: st.DrawFn, name: str, noisy: bool) -> str:
+    if name not in VALID:
+        return draw(texts)
+    if noisy and draw(st.integers(0, 9)) == 0:
+        return draw(INVALID[name])
+    return draw(VALID[name])
+
+
+@st.composite
+def csv_bodies(draw: st.DrawFn) -> bytes:
+    noisy = draw(st.booleans())  # half the examples are clean, so acceptance is exercised too
+    header = draw(st.permutations(COLUMNS))
+    if noisy and draw(st.integers(0, 4)) == 0:
+        header = header[: draw(st.integers(2, len(header) - 1))]  # a column left out
+    if noisy and draw(st.integers(0, 9)) == 0:
+        header = [*header, "COLOR"]
+    rows = []
+    for _ in range(draw(st.integers(0, 8))):
+        row = [_value(draw, name, noisy) for name in header]
+        if noisy and draw(st.integers(0, 19)) == 0:
+            row = row[:-1]  # a short row now and then
+        rows.append(row)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    writer.writerow(header)
+    writer.writerows(rows)
+    body = buffer.getvalue().encode("utf-8")
+    return body + b"\xff\n" if noisy and draw(st.integers(0, 19)) == 0 else body
+
+
+def _accepts(folder: Path, engine: str) -> bool:
+    try:
+        validate_data(folder, SCHEMA, "INCREMENTAL", engine=engine)  # type: ignore[arg-type]
+    except DataValidationError:
+        return False
+    return True
+
+
+def test_what_the_check_accepts_the_import_accepts(tmp_path: Path) -> None:
+    with personalize_world() as world:
+        dataset_arn = world.interactions_dataset(schema=SCHEMA.to_json())
+        bucket = world.bucket("property-data")
+        world.emulator.job_timing = JobTiming(pending=1, running=1)
+        client = world.personalize()
+        numbers = itertools.count()
+
+        @settings(
+            max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, suppress_health_check=[HealthCheck.too_slow]
+        )
+        @given(csv_bodies())
+        def check(body: bytes) -> None:
+            folder = Path(tempfile.mkdtemp(dir=tmp_path))
+            (folder / "data.csv").write_bytes(body)
+            accepted = _accepts(folder, "auto")
+            assert accepted == _accepts(folder, "python"), "the fast engine and the precise check disagree"
+            if not accepted:
+                return
+            number = next(numbers)
+            location = world.put_object(bucket, f"case-{number}/data.csv", body)
+            arn = client.create_dataset_import_job(
+                jobName=f"property-{number}",
+                datasetArn=dataset_arn,
+                dataSource={"dataLocation": location},
+                roleArn=ROLE_ARN,
+                importMode="INCREMENTAL",
+            )["datasetImportJobArn"]
+            world.clock.advance(2)
+            job = client.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"]
+            assert job["status"] == "ACTIVE", job.get("failureReason")
+
+        check()
+        assert next(numbers) > EXAMPLES // 4  # the property was exercised on accepted data, not only rejections
