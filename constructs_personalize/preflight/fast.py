@@ -3,14 +3,16 @@
 It only ever says "clean, here are the counts" or "not sure". A file it is not sure about (quotes,
 CR line endings, blank lines, anything unusual, any rule broken) goes through ``precise.py``,
 which finds and words the problems. So the fast engine may be stricter than the rules, never laxer.
-Memory stays flat: bytes are read in blocks, and polars streams; only the distinct users are kept.
+Memory stays flat: the file is read in blocks that polars checks one at a time (overlapping with the
+structure check of the next block); only each block's distinct users are kept, merged at the end.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,7 +29,7 @@ from constructs_personalize.schema import DatasetSchema, Field, FieldType
 if TYPE_CHECKING:
     import polars
 
-BLOCK = 8 << 20
+BLOCK = 8 << 20  # bytes per block: with the distinct users, what bounds the memory
 _KEEP = b",\n"
 _DELETE = bytes(b for b in range(256) if b not in _KEEP)
 
@@ -40,56 +42,84 @@ def check_file(path: Path, header: list[str], schema: DatasetSchema) -> tuple[in
     """(records, users) if every row is certainly valid; None if the precise check must look."""
     import polars as pl  # noqa: PLC0415 - optional dependency, imported only when installed
 
-    frame = pl.scan_csv(path, has_header=True, infer_schema=False, quote_char=None, encoding="utf8")
-    checks = [_rule(pl, schema.field(name), name) for name in header]
-    queries = [frame.select(pl.len().alias("__records"), *(c for c in checks if c is not None))]
-    if "USER_ID" in header:
-        queries.append(frame.group_by("USER_ID").len())
-    # polars works in its own threads without the GIL: the byte-level structure check runs meanwhile.
+    checks = [c for c in (_rule(pl, schema.field(name), name) for name in header) if c is not None]
+    has_users = "USER_ID" in header
+    expected_line = b"," * (len(header) - 1) + b"\n"
+    records = 0
+    users_so_far: list[Any] = []  # one frame of (USER_ID, len): the users of the blocks checked so far
+    # polars works in its own threads without the GIL: while it checks one block, this thread
+    # checks the structure of the next. Memory: a few blocks and the distinct users, whatever the file size.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(pl.collect_all, queries, engine="streaming")
-        plain = _plain_structure(path, len(header))
-        try:
-            results = running.result()
-        except Exception:  # noqa: BLE001 - anything polars dislikes is the precise check's to explain
-            return None
-    if not plain:
-        return None
-    row = results[0].row(0, named=True)
-    if not all(value is True for key, value in row.items() if key != "__records"):
-        return None
+        pending = None
+        for block in _blocks(path):
+            if not _plain_block(block, expected_line):
+                return None
+            if pending is not None:
+                result = _collect(pending)
+                if result is None:
+                    return None
+                records += result[0]
+                users_so_far = _merge(pl, users_so_far, result[1:])
+            pending = pool.submit(_check_block, pl, header, block, checks, has_users)
+        if pending is not None:
+            result = _collect(pending)
+            if result is None:
+                return None
+            records += result[0]
+            users_so_far = _merge(pl, users_so_far, result[1:])
     users: Counter[str] = Counter()
-    if len(results) > 1:
-        counts = results[1]
-        users.update(dict(zip(counts["USER_ID"].to_list(), counts["len"].to_list(), strict=True)))
-    return int(row["__records"]), users
+    for frame in users_so_far:
+        users.update(dict(zip(frame["USER_ID"].to_list(), frame["len"].to_list(), strict=True)))
+    return records, users
 
 
-def _plain_structure(path: Path, width: int) -> bool:
-    """No quotes, no CR, no blank lines, UTF-8, and exactly ``width - 1`` commas on every line."""
-    expected_line = b"," * (width - 1) + b"\n"
+def _merge(pl: Any, so_far: list[Any], new: tuple[Any, ...]) -> list[Any]:
+    # Merged block by block, so memory holds the distinct users once, not once per block.
+    if not new:
+        return so_far
+    return [pl.concat([*so_far, *new]).group_by("USER_ID").agg(pl.col("len").sum())]
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The rows after the header, in blocks of about BLOCK bytes that end at a line end."""
     with path.open("rb") as stream:
         stream.readline()  # the header, already checked
         rest = b""
-        while True:
-            block = stream.read(BLOCK)
+        while block := stream.read(BLOCK):
             data = rest + block
-            if not block:
-                if not data:
-                    return True
-                if not data.endswith(b"\n"):
-                    data += b"\n"
-                rest = b""
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                rest = data[cut:]
+                yield data[:cut]
             else:
-                cut = data.rfind(b"\n") + 1
-                data, rest = data[:cut], data[cut:]
-            if data and not _plain_block(data, expected_line):
-                return False
-            if not block:
-                return True
+                rest = data
+        if rest:
+            yield rest + b"\n"
+
+
+def _check_block(
+    pl: Any, header: list[str], block: bytes, checks: list[Any], has_users: bool
+) -> tuple[Any, ...] | None:
+    frame = pl.read_csv(
+        block, has_header=False, new_columns=header, infer_schema=False, quote_char=None, encoding="utf8"
+    )
+    row = frame.select(pl.len().alias("__records"), *checks).row(0, named=True)
+    if not all(value is True for key, value in row.items() if key != "__records"):
+        return None
+    if has_users:
+        return int(row["__records"]), frame.group_by("USER_ID").len()
+    return (int(row["__records"]),)
+
+
+def _collect(pending: Future[tuple[Any, ...] | None]) -> tuple[Any, ...] | None:
+    try:
+        return pending.result()
+    except Exception:  # noqa: BLE001 - anything polars dislikes is the precise check's to explain
+        return None
 
 
 def _plain_block(data: bytes, expected_line: bytes) -> bool:
+    """No quotes, no CR, no blank lines, UTF-8, and exactly one comma fewer than columns on every line."""
     if b'"' in data or b"\r" in data:
         return False
     if not data.isascii():
