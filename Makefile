@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: synth test lint typecheck unit lifecycle bench clean
+.PHONY: synth test lint typecheck unit lifecycle bench bench-preflight clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ lifecycle: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/detection_latency.py
+
+bench-preflight: $(VENV)/.installed
+	$(PY) bench/preflight_speed.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
