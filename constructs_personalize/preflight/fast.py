@@ -10,6 +10,7 @@ structure check of the next block); only each block's distinct users are kept, m
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -50,9 +51,9 @@ def check_file(path: Path, header: list[str], schema: DatasetSchema) -> tuple[in
     # polars works in its own threads without the GIL: while it checks one block, this thread
     # checks the structure of the next. Memory: a few blocks and the distinct users, whatever the file size.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = None
-        for block in _blocks(path):
-            if not _plain_block(block, expected_line):
+        pending: Future[tuple[Any, ...] | None] | None = None
+        for block in itertools.chain(_blocks(path), [None]):  # None: the end, collect the last block
+            if block is not None and not _plain_block(block, expected_line):
                 return None
             if pending is not None:
                 result = _collect(pending)
@@ -60,13 +61,8 @@ def check_file(path: Path, header: list[str], schema: DatasetSchema) -> tuple[in
                     return None
                 records += result[0]
                 users_so_far = _merge(pl, users_so_far, result[1:])
-            pending = pool.submit(_check_block, pl, header, block, checks, has_users)
-        if pending is not None:
-            result = _collect(pending)
-            if result is None:
-                return None
-            records += result[0]
-            users_so_far = _merge(pl, users_so_far, result[1:])
+            if block is not None:
+                pending = pool.submit(_check_block, pl, header, block, checks, has_users)
     users: Counter[str] = Counter()
     for frame in users_so_far:
         users.update(dict(zip(frame["USER_ID"].to_list(), frame["len"].to_list(), strict=True)))
