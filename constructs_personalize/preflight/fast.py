@@ -3,15 +3,15 @@
 It only ever says "clean, here are the counts" or "not sure". A file it is not sure about (quotes,
 CR line endings, blank lines, anything unusual, any rule broken) goes through ``precise.py``,
 which finds and words the problems. So the fast engine may be stricter than the rules, never laxer.
-Memory stays flat: the file is read in blocks that polars checks one at a time (overlapping with the
-structure check of the next block); only each block's distinct users are kept, merged at the end.
+Memory stays flat: the file is read in 1 MB blocks that polars checks one at a time (overlapping with
+the structure check of the next block); only the distinct users are kept, merged every few blocks.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import itertools
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -30,7 +30,9 @@ from constructs_personalize.schema import DatasetSchema, Field, FieldType
 if TYPE_CHECKING:
     import polars
 
-BLOCK = 8 << 20  # bytes per block: with the distinct users, what bounds the memory
+MERGE_EVERY = 8  # blocks' user counts held before they are merged into one
+WORKERS = 1  # blocks polars checks at once; more is faster but makes polars' native heap grow
+BLOCK = 1 << 20  # bytes per block: small blocks keep polars' native heap flat whatever the file size
 _KEEP = b",\n"
 _DELETE = bytes(b for b in range(256) if b not in _KEEP)
 
@@ -50,30 +52,33 @@ def check_file(path: Path, header: list[str], schema: DatasetSchema) -> tuple[in
     users_so_far: list[Any] = []  # one frame of (USER_ID, len): the users of the blocks checked so far
     # polars works in its own threads without the GIL: while it checks one block, this thread
     # checks the structure of the next. Memory: a few blocks and the distinct users, whatever the file size.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending: Future[tuple[Any, ...] | None] | None = None
-        for block in itertools.chain(_blocks(path), [None]):  # None: the end, collect the last block
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        pending: deque[Future[tuple[Any, ...] | None]] = deque()
+        for block in itertools.chain(_blocks(path), [None]):  # None: the end, collect what is left
             if block is not None and not _plain_block(block, expected_line):
                 return None
-            if pending is not None:
-                result = _collect(pending)
+            while pending and (block is None or len(pending) >= WORKERS):
+                result = _collect(pending.popleft())
                 if result is None:
                     return None
                 records += result[0]
                 users_so_far = _merge(pl, users_so_far, result[1:])
             if block is not None:
-                pending = pool.submit(_check_block, pl, header, block, checks, has_users)
+                pending.append(pool.submit(_check_block, pl, header, block, checks, has_users))
     users: Counter[str] = Counter()
+    if len(users_so_far) > 1:
+        users_so_far = [pl.concat(users_so_far).group_by("USER_ID").agg(pl.col("len").sum())]
     for frame in users_so_far:
         users.update(dict(zip(frame["USER_ID"].to_list(), frame["len"].to_list(), strict=True)))
     return records, users
 
 
 def _merge(pl: Any, so_far: list[Any], new: tuple[Any, ...]) -> list[Any]:
-    # Merged block by block, so memory holds the distinct users once, not once per block.
-    if not new:
+    # Merged every few blocks, so memory holds the distinct users a few times at most, not once per block.
+    so_far = [*so_far, *new]
+    if len(so_far) < MERGE_EVERY:
         return so_far
-    return [pl.concat([*so_far, *new]).group_by("USER_ID").agg(pl.col("len").sum())]
+    return [pl.concat(so_far).group_by("USER_ID").agg(pl.col("len").sum())]
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
@@ -99,12 +104,15 @@ def _check_block(
     frame = pl.read_csv(
         block, has_header=False, new_columns=header, infer_schema=False, quote_char=None, encoding="utf8"
     )
-    row = frame.select(pl.len().alias("__records"), *checks).row(0, named=True)
+    lazy = frame.lazy()
+    queries = [lazy.select(pl.len().alias("__records"), *checks)]
+    if has_users:
+        queries.append(lazy.group_by("USER_ID").len())
+    summary, *users = pl.collect_all(queries)
+    row = summary.row(0, named=True)
     if not all(value is True for key, value in row.items() if key != "__records"):
         return None
-    if has_users:
-        return int(row["__records"]), frame.group_by("USER_ID").len()
-    return (int(row["__records"]),)
+    return (int(row["__records"]), *users)
 
 
 def _collect(pending: Future[tuple[Any, ...] | None]) -> tuple[Any, ...] | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from constructs_personalize import DatasetSchema, DataValidationError, Field, preflight, validate_data
-from constructs_personalize.preflight import report
+from constructs_personalize.preflight import fast, report
 from tests.emulator.samples import HEADER, interactions_csv, with_line
 
 INTERACTIONS = DatasetSchema.interactions()
@@ -224,3 +224,24 @@ def test_quoted_crlf_files_take_the_precise_path_and_pass(tmp_path: Path) -> Non
     (tmp_path / "interactions.csv").write_bytes(body)
     summary = validate_data(tmp_path, INTERACTIONS, "FULL")
     assert (summary.records, summary.engine) == (1200, "python")
+
+
+def test_the_fast_engine_counts_the_same_across_many_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tiny blocks: block boundaries, the pipeline and the merging of user counts all get exercised.
+    monkeypatch.setattr(fast, "BLOCK", 1000)
+    monkeypatch.setattr(fast, "MERGE_EVERY", 3)
+    body = interactions_csv(rows=5000, users=700)
+    (tmp_path / "interactions.csv").write_bytes(body[:-1])  # no final newline either
+    quick = validate_data(tmp_path, INTERACTIONS, "FULL")
+    reference = validate_data(tmp_path, INTERACTIONS, "FULL", engine="python")
+    assert quick.engine == "polars"
+    assert (quick.records, quick.users_with_two_or_more) == (reference.records, reference.users_with_two_or_more)
+    assert (quick.records, quick.users_with_two_or_more) == (5000, 700)
+
+
+def test_a_bad_row_deep_in_a_large_file_is_found_by_the_fast_engine_handing_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fast, "BLOCK", 1000)
+    message = _fail(tmp_path, with_line(interactions_csv(rows=5000), 4321, "user-1,item-1,1700000000123,click"))
+    assert "interactions.csv:4321 column TIMESTAMP: '1700000000123'" in message
