@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # the library imports aws-cdk-lib
 
 from constructs_personalize.handlers.dataset_import import index
+from tests.cloudformation_events import custom_resource_event, service_token
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.samples import interactions_csv
 from tests.emulator.service import JobTiming
@@ -85,19 +86,15 @@ def _framework(world: World, interval: float) -> ProviderFramework:
 
 
 def _event(job_name: str, dataset_arn: str, location: str) -> dict[str, object]:
-    return {
-        "RequestType": "Create",
-        "RequestId": job_name,
-        "LogicalResourceId": job_name,
-        "ResourceType": "Custom::PersonalizeDatasetImport",
-        "ResourceProperties": {
-            "JobName": job_name,
-            "DatasetArn": dataset_arn,
-            "RoleArn": ROLE_ARN,
-            "DataLocation": location,
-            "ImportMode": "FULL",
-        },
+    properties = {
+        "ServiceToken": service_token(),
+        "JobName": job_name,
+        "DatasetArn": dataset_arn,
+        "RoleArn": ROLE_ARN,
+        "DataLocation": location,
+        "ImportMode": "FULL",
     }
+    return custom_resource_event("Create", properties, logical_id=job_name)
 
 
 def main() -> int:

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from constructs_personalize.handlers.dataset_import import index
+from tests.cloudformation_events import RESOURCE_TYPE, custom_resource_event, service_token
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.service import ACCOUNT
 from tests.emulator.world import World
 
-IMPORT_TYPE = "Custom::PersonalizeDatasetImport"
 PERSONALIZE_ORDER = ("AWS::Personalize::DatasetGroup", "AWS::Personalize::Schema", "AWS::Personalize::Dataset")
 
 
@@ -100,14 +99,14 @@ class EmulatedStack:
 
     # -- the custom resource -------------------------------------------------------------------------
     def import_ids(self) -> list[str]:
-        return [logical_id for logical_id, _ in self._resources(IMPORT_TYPE)]
+        return [logical_id for logical_id, _ in self._resources(RESOURCE_TYPE)]
 
     def import_id(self, construct_id: str) -> str:
         """Logical id of the custom resource of the DatasetImport ``construct_id`` (a top-level construct)."""
         path = f"{self.name}/{construct_id}/Resource/Default"
         (logical_id,) = [
             logical_id
-            for logical_id, resource in self._resources(IMPORT_TYPE)
+            for logical_id, resource in self._resources(RESOURCE_TYPE)
             if resource.get("Metadata", {}).get("aws:cdk:path") == path
         ]
         return logical_id
@@ -115,7 +114,7 @@ class EmulatedStack:
     def import_properties(self, logical_id: str) -> dict[str, Any]:
         resource = self.template["Resources"][logical_id]
         properties = dict(resource["Properties"])
-        properties["ServiceToken"] = f"arn:aws:lambda:{self.world.emulator.region}:{ACCOUNT}:function:framework-onEvent"
+        properties["ServiceToken"] = service_token(self.world.emulator.region, ACCOUNT)
         resolved: dict[str, Any] = self.resolve(properties)
         return resolved
 
@@ -129,21 +128,16 @@ class EmulatedStack:
         physical_id: str | None = None,
     ) -> dict[str, Any]:
         """A CloudFormation request for the import resource, as CloudFormation sends it."""
-        event: dict[str, Any] = {
-            "RequestType": request_type,
-            "ServiceToken": f"arn:aws:lambda:{self.world.emulator.region}:{ACCOUNT}:function:framework-onEvent",
-            "ResponseURL": "https://cloudformation-custom-resource-response.example/presigned",
-            "StackId": f"arn:aws:cloudformation:{self.world.emulator.region}:{ACCOUNT}:stack/{self.name}/guid",
-            "RequestId": str(uuid.uuid4()),
-            "LogicalResourceId": logical_id,
-            "ResourceType": IMPORT_TYPE,
-            "ResourceProperties": properties if properties is not None else self.import_properties(logical_id),
-        }
-        if old_properties is not None:
-            event["OldResourceProperties"] = old_properties
-        if physical_id is not None:
-            event["PhysicalResourceId"] = physical_id
-        return event
+        return custom_resource_event(
+            request_type,
+            properties if properties is not None else self.import_properties(logical_id),
+            logical_id=logical_id,
+            stack_name=self.name,
+            region=self.world.emulator.region,
+            account=ACCOUNT,
+            old_properties=old_properties,
+            physical_id=physical_id,
+        )
 
     def wait_settings(self) -> tuple[float, float, float]:
         """(query interval, total timeout, handler wait budget) as synthesized."""

@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from constructs_personalize.handlers.dataset_import import index
+from tests.cloudformation_events import custom_resource_event, service_token
 
 DATASET_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/INTERACTIONS"
 ROLE_ARN = "arn:aws:iam::123456789012:role/personalize-import"
@@ -24,7 +25,7 @@ QUERY_INTERVAL = 30.0
 
 def props(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:framework-onEvent",
+        "ServiceToken": service_token(),
         "DatasetArn": DATASET_ARN,
         "JobName": JOB_NAME,
         "RoleArn": ROLE_ARN,
@@ -89,21 +90,15 @@ class Harness:
         physical_id: str | None = None,
     ) -> dict[str, Any]:
         """A CloudFormation event as the Provider framework hands it to on_event."""
-        event: dict[str, Any] = {
-            "RequestType": request_type,
-            "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:framework-onEvent",
-            "ResponseURL": RESPONSE_URL,
-            "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop/guid",
-            "RequestId": "5d8f8f7e-0000-4000-8000-000000000000",
-            "LogicalResourceId": "InteractionsImport",
-            "ResourceType": "Custom::PersonalizeDatasetImport",
-            "ResourceProperties": properties if properties is not None else props(),
-        }
-        if old_properties is not None:
-            event["OldResourceProperties"] = old_properties
-        if physical_id is not None:
-            event["PhysicalResourceId"] = physical_id
-        return event
+        return custom_resource_event(
+            request_type,
+            properties if properties is not None else props(),
+            logical_id="InteractionsImport",
+            request_id="5d8f8f7e-0000-4000-8000-000000000000",
+            response_url=RESPONSE_URL,
+            old_properties=old_properties,
+            physical_id=physical_id,
+        )
 
     def start(self, event: dict[str, Any]) -> dict[str, Any]:
         """on_event, then the event is_complete receives (the framework merges the result in)."""
