@@ -24,6 +24,7 @@ from constructs_personalize.preflight.rules import (
     MAX_CATEGORICAL_CHARS,
     MAX_ID_CHARS,
     TIMESTAMP_FIELDS,
+    USER_COLUMN,
 )
 from constructs_personalize.schema import DatasetSchema, Field, FieldType
 
@@ -46,10 +47,10 @@ def check_file(path: Path, header: list[str], schema: DatasetSchema) -> tuple[in
     import polars as pl  # noqa: PLC0415 - optional dependency, imported only when installed
 
     checks = [c for c in (_rule(pl, schema.field(name), name) for name in header) if c is not None]
-    has_users = "USER_ID" in header
+    has_users = USER_COLUMN in header
     expected_line = b"," * (len(header) - 1) + b"\n"
     records = 0
-    users_so_far: list[Any] = []  # one frame of (USER_ID, len): the users of the blocks checked so far
+    users_so_far: list[Any] = []  # frames of (USER_ID, len) of the blocks checked so far, at most MERGE_EVERY
     # polars works in its own threads without the GIL: while it checks one block, this thread
     # checks the structure of the next. Memory: a few blocks and the distinct users, whatever the file size.
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -66,10 +67,9 @@ def check_file(path: Path, header: list[str], schema: DatasetSchema) -> tuple[in
             if block is not None:
                 pending.append(pool.submit(_check_block, pl, header, block, checks, has_users))
     users: Counter[str] = Counter()
-    if len(users_so_far) > 1:
-        users_so_far = [pl.concat(users_so_far).group_by("USER_ID").agg(pl.col("len").sum())]
-    for frame in users_so_far:
-        users.update(dict(zip(frame["USER_ID"].to_list(), frame["len"].to_list(), strict=True)))
+    if users_so_far:
+        frame = _sum_users(pl, users_so_far)
+        users.update(dict(zip(frame[USER_COLUMN].to_list(), frame["len"].to_list(), strict=True)))
     return records, users
 
 
@@ -78,7 +78,11 @@ def _merge(pl: Any, so_far: list[Any], new: tuple[Any, ...]) -> list[Any]:
     so_far = [*so_far, *new]
     if len(so_far) < MERGE_EVERY:
         return so_far
-    return [pl.concat(so_far).group_by("USER_ID").agg(pl.col("len").sum())]
+    return [_sum_users(pl, so_far)]
+
+
+def _sum_users(pl: Any, frames: list[Any]) -> Any:
+    return pl.concat(frames).group_by(USER_COLUMN).agg(pl.col("len").sum())
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
@@ -107,7 +111,7 @@ def _check_block(
     lazy = frame.lazy()
     queries = [lazy.select(pl.len().alias("__records"), *checks)]
     if has_users:
-        queries.append(lazy.group_by("USER_ID").len())
+        queries.append(lazy.group_by(USER_COLUMN).len())
     summary, *users = pl.collect_all(queries)
     row = summary.row(0, named=True)
     if not all(value is True for key, value in row.items() if key != "__records"):

@@ -11,10 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 from constructs_personalize.preflight.report import Finding, Report
-from constructs_personalize.preflight.rules import checkers
+from constructs_personalize.preflight.rules import USER_COLUMN, checkers
 from constructs_personalize.schema import DatasetSchema
-
-USER_COLUMN = "USER_ID"
 
 
 def header_findings(schema: DatasetSchema, header: list[str], display: str) -> list[Finding]:

@@ -18,6 +18,7 @@ MAX_ID_CHARS = 256
 MAX_CATEGORICAL_CHARS = 1000  # per value; several categorical values are separated by "|"
 MAX_EPOCH_SECONDS = 9_999_999_999  # year 2286: anything larger is milliseconds (or worse)
 ID_FIELDS = frozenset({"USER_ID", "ITEM_ID", "ACTION_ID"})
+USER_COLUMN = "USER_ID"  # whose values are counted for the training minimum of users
 TIMESTAMP_FIELDS = frozenset({"TIMESTAMP", "CREATION_TIMESTAMP"})
 LIST_FIELDS = frozenset({"IMPRESSION"})  # "|"-separated item ids, each at most 1,000 chars
 INT_RANGES = {FieldType.LONG: (-(2**63), 2**63 - 1), FieldType.INT: (-(2**31), 2**31 - 1)}
