@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import jsii
-from aws_cdk import CustomResource, Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack
+from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct, IDependable
 
 from constructs_personalize import validators
-from constructs_personalize.data_bucket import allow_key_use, allow_personalize_to_read, create_data_bucket
+from constructs_personalize.data_store import grant_read, stack_bucket, stack_read_role
 from constructs_personalize.import_mode import ImportMode
-from constructs_personalize.job_name import derive_job_name
-from constructs_personalize.nag import acknowledge, flatten_reference
+from constructs_personalize.job_name import job_name_prefix
 from constructs_personalize.preflight import DataSummary
 from constructs_personalize.preflight.assets import check_sources
 from constructs_personalize.provider import DatasetImportProvider
 from constructs_personalize.schema import DatasetSchema
+from constructs_personalize.uploads import bind_sources, upload
 
 RESOURCE_TYPE = "Custom::PersonalizeDatasetImport"
 DEFAULT_QUERY_INTERVAL = Duration.seconds(30)
@@ -58,23 +56,29 @@ class DatasetImport(Construct):
         total_timeout: Duration | None = None,
         schema: DatasetSchema | None = None,
         validate_data: bool = True,
+        upload_memory_limit: int | None = None,
+        upload_ephemeral_storage_size: Size | None = None,
     ) -> None:
         """
         :param dataset_arn: ARN of the Personalize dataset that receives the data.
-        :param sources: Local files or folders of the CDK app (``Source.asset(...)``), uploaded into the
-            bucket by ``BucketDeployment`` before the import starts; every CSV under them is imported.
+        :param sources: Local folders of the CDK app (``Source.asset(...)``), uploaded into the bucket by
+            ``BucketDeployment`` before the import starts. A folder must hold CSV files at its first level and
+            nothing else (Personalize imports only the first level; the synth fails otherwise).
             Default: - none; give either ``sources`` or ``data_location``.
-        :param data_location: ``s3://bucket/key`` of one CSV, or ``s3://bucket/prefix/`` (every CSV under
-            it), of data already in S3. Default: - none; give either ``sources`` or ``data_location``.
+        :param data_location: ``s3://bucket/key`` of one CSV, or ``s3://bucket/prefix/`` (the CSVs at the
+            first level of that folder), of data already in S3; the bucket may be a token
+            (``f"s3://{bucket.bucket_name}/events/"``). Default: - none; give either ``sources`` or ``data_location``.
         :param bucket: An existing bucket holding (or receiving) the data. If it is defined in this app,
             the Personalize bucket policy is added to it; if imported, it must already have that policy.
-            Default: - a private, encrypted, TLS-only bucket with server access logs is created
-            (required when ``data_location`` names another bucket: the bucket of ``data_location`` is used).
+            Default: - the stack's data bucket (private, encrypted, TLS-only, with server access logs), shared by
+            the imports of the stack with the same bucket settings; with ``data_location``, the bucket it names
         :param destination_key_prefix: Key prefix (ending in ``/``) that ``sources`` are uploaded to.
             Default: - ``<id>-<8 hex chars of the construct address>/``
         :param role: Role Personalize assumes to read the data. It is granted read access to the data
-            location. Default: - a role trusting personalize.amazonaws.com for this account and region only
-        :param encryption_key: KMS key for a created bucket. Default: - S3-managed encryption
+            location. Default: - the stack's import role, trusting personalize.amazonaws.com for this account and
+            region only, with read access to each import's prefix
+        :param encryption_key: KMS key for a created bucket; its key policy gets AWS's statement for dataset import
+            jobs. Default: - S3-managed encryption
         :param server_access_logs_bucket: Where a created bucket writes its access logs.
             Default: - a logs bucket is created beside it
         :param removal_policy: What happens to a created bucket (and its logs bucket) when the stack deletes it;
@@ -94,10 +98,17 @@ class DatasetImport(Construct):
             Default: - no pre-flight check
         :param validate_data: Set to False to skip the pre-flight check of the data (for data you know is right).
             Default: - True
+        :param upload_memory_limit: Memory (MiB) of the function that uploads local ``sources``.
+            Default: - 1,024 MiB, or 2,048 MiB for more than about 1 GB of data
+        :param upload_ephemeral_storage_size: ``/tmp`` of the function that uploads local ``sources``; it must hold
+            the zip and the extracted data side by side. Default: - sized from the local data at synth
+            (512 MiB to 10 GiB); data larger than 10 GiB of storage can carry fails the synth
         """
         super().__init__(scope, id)
         query_interval = query_interval or DEFAULT_QUERY_INTERVAL
         total_timeout = total_timeout or DEFAULT_TOTAL_TIMEOUT
+        mode = ImportMode(import_mode).value
+        # Validate first, build second: nothing is created for props that cannot work.
         _check_combinations(
             sources=sources,
             data_location=data_location,
@@ -114,56 +125,95 @@ class DatasetImport(Construct):
             validators.validate_role_arn(role.role_arn)
         validators.validate_tags(tags or {})
         validators.validate_wait(query_interval, total_timeout)
-
-        self.bucket, data_key = self._resolve_data_bucket(
-            data_location, bucket, encryption_key, server_access_logs_bucket, removal_policy
-        )
-        self.role = role or self._create_role()
-        self._deployment: s3_deployment.BucketDeployment | None = None
+        if schema is not None:
+            validators.validate_schema_matches_dataset(schema.dataset_type.value, dataset_arn)
         if sources is not None:
             data_key = destination_key_prefix or _default_prefix(self)
             validators.validate_key_prefix(data_key)
-        self.data_location = f"s3://{self.bucket.bucket_name}/{data_key}"
+            location = None
+        else:
+            assert data_location is not None
+            location = validators.split_data_location(data_location)
 
         provider = DatasetImportProvider.of_stack(
             self, query_interval=query_interval, total_timeout=total_timeout, requested_by=self.node.path
         )
-        provider.allow_import(self.role, dataset_arn)
-        if sources is not None:
-            self._deployment = self._upload(sources, data_key, provider)
+        self.role: iam.IRole = role or stack_read_role(self)
+        """The role Personalize assumes to read the data (shared by the stack's imports unless given)."""
         self.data_summary: DataSummary | None = None
         """What the pre-flight check found (files, records, users), or None when it did not run."""
-        if schema is not None:
-            validators.validate_schema_matches_dataset(schema.dataset_type.value, dataset_arn)
-            if validate_data and self._deployment is not None:
-                self.data_summary = check_sources(
-                    self, self._deployment, len(sources or []), schema, ImportMode(import_mode).value
+        waits: list[IDependable] = []
+        data_version = ""
+        if sources is not None:
+            bound = bind_sources(self, sources, provider)
+            data_version = bound.data_version
+            if schema is not None and validate_data:
+                self.data_summary = check_sources(self, bound, schema, mode)
+            self.bucket: s3.IBucket = bucket or stack_bucket(
+                self,
+                encryption_key=encryption_key,
+                server_access_logs_bucket=server_access_logs_bucket,
+                removal_policy=removal_policy,
+            )
+            """The bucket that holds the data."""
+            waits.append(
+                upload(
+                    self,
+                    bound,
+                    bucket=self.bucket,
+                    prefix=data_key,
+                    provider=provider,
+                    memory_limit_mib=upload_memory_limit,
+                    ephemeral_storage_mib=_mebibytes(upload_ephemeral_storage_size),
                 )
-        read_policies = self._grant_read(data_key)
+            )
+            self.data_location = f"s3://{self.bucket.bucket_name}/{data_key}"
+            """The ``s3://`` location the job imports."""
+            key_pattern = f"{data_key}*"
+        else:
+            assert data_location is not None and location is not None
+            self.bucket = self._location_bucket(data_location, location, bucket)
+            self.data_location = data_location
+            key_pattern = _key_pattern(location.key)
+            if location.key is None:
+                Annotations.of(self).add_warning_v2(
+                    "constructs_personalize:wholeBucketScope",
+                    f"the key of data_location {data_location!r} is only known at deploy time, so the role and "
+                    "the bucket policy cover the whole bucket: write the key as a literal to scope them to it",
+                )
+        waits += grant_read(self, self.bucket, key_pattern, self.role)
+        waits.append(provider.grant_import(self, self.role, dataset_arn))
 
         properties: dict[str, object] = {
             "DatasetArn": dataset_arn,
             "RoleArn": self.role.role_arn,
             "DataLocation": self.data_location,
-            "ImportMode": ImportMode(import_mode).value,
+            "ImportMode": mode,
         }
         if publish_attribution_metrics_to_s3 is not None:
             properties["PublishAttributionMetricsToS3"] = "true" if publish_attribution_metrics_to_s3 else "false"
         if tags:
             properties["Tags"] = [{"Key": k, "Value": tags[k]} for k in sorted(tags)]
-        properties["JobName"] = job_name or Lazy.string(_DerivedName(self, properties))
+        if job_name is not None:
+            properties["JobName"] = job_name
+        else:
+            # The handler derives the name from these and the deployed stack's unique StackId.
+            properties["JobNamePrefix"] = job_name_prefix(self)
+            if data_version:
+                properties["DataVersion"] = data_version
 
         self.resource = CustomResource(
-            self, "Resource", service_token=provider.service_token, resource_type=RESOURCE_TYPE, properties=properties
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            service_timeout=provider.service_timeout,
+            resource_type=RESOURCE_TYPE,
+            properties=properties,
         )
-        # The job must start only once the data, the role's permissions and the bucket policy exist.
-        self.resource.node.add_dependency(*read_policies)
-        if self._deployment is not None:
-            self.resource.node.add_dependency(self._deployment)
-        if isinstance(self.bucket, s3.Bucket) and self.bucket.policy is not None:
-            self.resource.node.add_dependency(self.bucket.policy)
-        if self.bucket.encryption_key is not None:
-            self.resource.node.add_dependency(self.bucket.encryption_key)
+        """The ``Custom::PersonalizeDatasetImport`` resource."""
+        # The job must start only once the data, the read permissions and the handler's grant exist.
+        self.resource.node.add_dependency(*waits)
+        provider.order_import(self.resource, dataset_arn, mode)
 
     @property
     def job_name(self) -> str:
@@ -175,127 +225,35 @@ class DatasetImport(Construct):
         """ARN of the import job (from the custom resource)."""
         return self.resource.get_att_string("DatasetImportJobArn")
 
-    # -- pieces ------------------------------------------------------------------------------
-    def _resolve_data_bucket(
-        self,
-        data_location: str | None,
-        bucket: s3.IBucket | None,
-        encryption_key: kms.IKey | None,
-        server_access_logs_bucket: s3.IBucket | None,
-        removal_policy: RemovalPolicy | None,
-    ) -> tuple[s3.IBucket, str]:
-        if data_location is None:
-            if bucket is None:
-                bucket = create_data_bucket(
-                    self,
-                    removal_policy=removal_policy or RemovalPolicy.RETAIN,
-                    encryption_key=encryption_key,
-                    server_access_logs_bucket=server_access_logs_bucket,
-                )
-            allow_personalize_to_read(bucket)
-            return bucket, ""
-        if validators.is_token(data_location):
-            if bucket is None:
-                raise ValueError(
-                    f"data_location {data_location!r} is only known at deploy time: pass bucket= as well, so the "
-                    "role and bucket policy can be scoped to it"
-                )
-            allow_personalize_to_read(bucket)
-            return bucket, "*"
-        bucket_name, key = validators.parse_data_location(data_location)
-        if bucket is None:
-            bucket = s3.Bucket.from_bucket_name(self, "DataBucket", bucket_name)
-        elif not validators.is_token(bucket.bucket_name) and bucket.bucket_name != bucket_name:
+    def _location_bucket(
+        self, data_location: str, location: validators.LocationParts, bucket: s3.IBucket | None
+    ) -> s3.IBucket:
+        if bucket is not None:
+            named = location.bucket_name
+            if named is not None and not validators.is_token(named) and not validators.is_token(bucket.bucket_name):
+                if bucket.bucket_name != named:
+                    raise ValueError(
+                        f"data_location {data_location!r} names bucket {named!r} but bucket= is "
+                        f"{bucket.bucket_name!r}: give one bucket"
+                    )
+            return bucket
+        if location.bucket_name is None:
             raise ValueError(
-                f"data_location {data_location!r} names bucket {bucket_name!r} but bucket= is {bucket.bucket_name!r}: "
-                "give one bucket"
+                f"data_location {data_location!r} is only known at deploy time: pass bucket= as well, so the "
+                "role and bucket policy can be scoped to it"
             )
-        allow_personalize_to_read(bucket)
-        return bucket, key
-
-    def _create_role(self) -> iam.Role:
-        stack = Stack.of(self)
-        # Confused-deputy protection: only Personalize acting for this account and region may assume it.
-        principal = iam.ServicePrincipal(
-            "personalize.amazonaws.com",
-            conditions={
-                "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:personalize:{stack.region}:{stack.account}:*"},
-            },
-        )
-        return iam.Role(
-            self,
-            "Role",
-            assumed_by=principal,
-            description="Lets Amazon Personalize read this DatasetImport's training data",
-        )
-
-    def _grant_read(self, data_key: str) -> list[IDependable]:
-        """Grant the role read access to the data; return the policies the import must wait for."""
-        # A folder location covers every object under the prefix; a file location, that object only.
-        pattern = "*" if data_key in ("", "*") else (f"{data_key}*" if data_key.endswith("/") else data_key)
-        objects = self.bucket.arn_for_objects(pattern)
-        results = [
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(sid="ReadTrainingData", actions=["s3:GetObject"], resources=[objects])
-            ),
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="ListTrainingData", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]
-                )
-            ),
-        ]
-        if self.bucket.encryption_key is not None:
-            allow_key_use(self.bucket.encryption_key, self.role)
-        if "*" in pattern:
-            # On the role: its DefaultPolicy, or the Policy CDK attaches to an imported mutable role.
-            acknowledge(
-                self.role,
-                f"AwsSolutions-IAM5[Resource::{flatten_reference(self, objects)}]",
-                "Personalize imports every CSV under the data location's prefix; the role reads only that prefix.",
-            )
-        return [r.policy_dependable for r in results if r.policy_dependable is not None]
-
-    def _upload(
-        self, sources: Sequence[s3_deployment.ISource], prefix: str, provider: DatasetImportProvider
-    ) -> s3_deployment.BucketDeployment:
-        role = provider.deployment_role
-        deployment = s3_deployment.BucketDeployment(
-            self,
-            "Upload",
-            sources=list(sources),
-            destination_bucket=self.bucket,
-            destination_key_prefix=prefix,
-            role=role,
-            log_group=provider.deployment_logs,
-            # The job imports every CSV under the prefix: stale files from an older upload must go.
-            prune=True,
-        )
-        provider.acknowledge_deployment_grants(self.bucket, deployment)
-        return deployment
-
-    def _derived_job_name(self, properties: Mapping[str, object]) -> str:
-        stack = Stack.of(self)
-        inputs = {k: v for k, v in properties.items() if k != "JobName"}
-        assets = sorted(
-            child.asset_hash
-            for child in (self._deployment.node.find_all() if self._deployment else [])
-            if isinstance(child, s3_assets.Asset)
-        )
-        relative_path = [scope.node.id for scope in self.node.scopes[len(stack.node.scopes) :]]
-        return derive_job_name("-".join(relative_path), {"inputs": stack.resolve(inputs), "assets": assets})
+        return s3.Bucket.from_bucket_name(self, "DataBucket", location.bucket_name)
 
 
-@jsii.implements(IStableStringProducer)
-class _DerivedName:
-    """Computes the job name at synth, once every input (and logical id) is final."""
+def _key_pattern(key: str | None) -> str:
+    """The objects a location covers: a folder's first level (and below), one file, or the whole bucket."""
+    if key is None or key == "":
+        return "*"
+    return f"{key}*" if key.endswith("/") else key
 
-    def __init__(self, owner: DatasetImport, properties: Mapping[str, object]) -> None:
-        self._owner = owner
-        self._properties = properties
 
-    def produce(self) -> str:
-        return self._owner._derived_job_name(self._properties)
+def _mebibytes(size: Size | None) -> int | None:
+    return None if size is None else int(size.to_mebibytes())
 
 
 def _default_prefix(construct: Construct) -> str:

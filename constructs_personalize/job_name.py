@@ -1,32 +1,30 @@
-"""Deterministic import job names derived from an import's inputs.
+"""The readable part of a derived import job name.
 
-Personalize job names are taken for good (there is no delete), so a name must change exactly
-when the import's inputs change: an unchanged stack re-deploys without a new job, and changed
-inputs (a new data asset, another dataset, another mode) start a new one.
+Personalize job names are unique per account and region and taken for good (there is no delete).
+The handler derives the full name at deploy time: ``<prefix>-<16 hex>``, where the hash covers the
+deployed stack instance (its StackId) and what is imported. At synth only the readable prefix is
+known: the construct's path inside its stack.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
+
+from aws_cdk import Stack
+from constructs import Construct
 
 from constructs_personalize.validators import JOB_NAME_MAX
 
 HASH_CHARS = 16
+PREFIX_MAX = JOB_NAME_MAX - HASH_CHARS - 1
 _UNSAFE = re.compile(r"[^a-zA-Z0-9\-_]+")
 
 
-def derive_job_name(readable_prefix: str, resolved_inputs: object) -> str:
-    """``<prefix>-<hash>``: a valid job name of at most 63 characters.
-
-    ``resolved_inputs`` is the JSON-serialisable form of every input (CloudFormation intrinsics
-    included, as ``Stack.resolve`` renders them) plus the content hashes of local data assets.
-    """
-    digest = hashlib.sha256(json.dumps(resolved_inputs, sort_keys=True, separators=(",", ":")).encode("utf-8"))
-    suffix = digest.hexdigest()[:HASH_CHARS]
-    prefix = _UNSAFE.sub("-", readable_prefix).strip("-_")[: JOB_NAME_MAX - HASH_CHARS - 1].rstrip("-_")
+def job_name_prefix(construct: Construct) -> str:
+    """``Stage-Interactions-Import`` for ``App/Stack/Stage/Interactions/Import``: valid, at most 46 characters."""
+    stack = Stack.of(construct)
+    relative = "-".join(scope.node.id for scope in construct.node.scopes[len(stack.node.scopes) :])
+    prefix = _UNSAFE.sub("-", relative).strip("-_")[:PREFIX_MAX].rstrip("-_")
     if not prefix or not prefix[0].isalnum():
-        prefix = "import" + (f"-{prefix}" if prefix else "")
-        prefix = prefix[: JOB_NAME_MAX - HASH_CHARS - 1].rstrip("-_")
-    return f"{prefix}-{suffix}"
+        prefix = f"import-{prefix}"[:PREFIX_MAX].rstrip("-_")
+    return prefix

@@ -7,9 +7,11 @@ Each acknowledgement names one exact finding (``Rule[Finding]``) and carries the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 
+import jsii
 from aws_cdk import Acknowledgment, Stack, Validations
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 # Set this context key to true to see the raw findings the library would otherwise acknowledge
 # (an audit of the acknowledgements; the test suite uses it to prove each one names a real finding).
@@ -20,6 +22,46 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     if scope.node.try_get_context(SKIP_CONTEXT_KEY) in (True, "true"):
         return
     Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+def acknowledge_at_synth(
+    scope: IConstruct, rule: str, resources: Callable[[], Sequence[str]], reason: str
+) -> None:
+    """Acknowledge ``rule[Resource::<resource>]`` for each resource, once the app is prepared.
+
+    A reference to another stack's resource becomes ``Fn::ImportValue`` only when CDK prepares the
+    app, and cdk-nag names the finding after that form; validations run after that step.
+    """
+    scope.node.add_validation(_AcknowledgeLater(scope, rule, resources, reason))
+
+
+def acknowledge_later(scope: IConstruct, run: Callable[[], None]) -> None:
+    """Run ``run`` (which acknowledges) at synth, once the whole app is declared."""
+    scope.node.add_validation(_Run(run))
+
+
+@jsii.implements(IValidation)
+class _Run:
+    def __init__(self, run: Callable[[], None]) -> None:
+        self._run = run
+
+    def validate(self) -> list[str]:
+        self._run()
+        return []
+
+
+@jsii.implements(IValidation)
+class _AcknowledgeLater:
+    def __init__(self, scope: IConstruct, rule: str, resources: Callable[[], Sequence[str]], reason: str) -> None:
+        self._scope = scope
+        self._rule = rule
+        self._resources = resources
+        self._reason = reason
+
+    def validate(self) -> list[str]:
+        for resource in self._resources():
+            acknowledge(self._scope, f"{self._rule}[Resource::{flatten_reference(self._scope, resource)}]", self._reason)
+        return []
 
 
 def flatten_reference(scope: IConstruct, value: str) -> str:

@@ -1,43 +1,60 @@
 """The one custom resource provider every ``DatasetImport`` in a stack shares.
 
 One set of Lambda functions, one waiter state machine and their roles per stack, however many
-imports the stack has. Imports register the role they pass and the dataset they import into,
-so the handler's permissions grow with the imports and never beyond them.
+imports the stack has. Nothing shared here names a resource of one import: each import grants the
+handler what it needs (pass its role, import into its dataset) in a policy of its own, under the
+import. Otherwise ``b.node.add_dependency(a)`` between two imports would make a circular template
+(b's resources wait for a's, a's import waits for the shared policy, the shared policy names b's role).
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_personalize.nag import acknowledge, flatten_reference
+from constructs_personalize.validators import MIN_MARGIN_SECONDS
+from constructs_personalize.nag import acknowledge, acknowledge_at_synth, acknowledge_later, flatten_reference
 
 PROVIDER_ID = "ConstructsPersonalizeDatasetImportProvider"
 HANDLER_DIR = Path(__file__).parent / "handlers" / "dataset_import"
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+UPLOAD_REASON = (
+    "Granted by aws_s3_deployment.BucketDeployment: it syncs whole prefixes, so it lists, reads, "
+    "writes and prunes every object under them, in the CDK asset bucket and the data bucket."
+)
+PERSONALIZE = "personalize.amazonaws.com"
 
 
 def wait_budget_seconds(query_interval: Duration, total_timeout: Duration) -> int:
     """How long the handler waits before failing with its own message.
 
-    Two query intervals short of ``total_timeout``: the framework's own timeout then never fires
-    first with its bare "Operation timed out", and a Delete stops waiting before it could fail.
+    Two query intervals, and at least a minute, short of ``total_timeout`` (which is also the custom
+    resource's ServiceTimeout): neither the framework's bare "Operation timed out" nor CloudFormation's
+    own timeout fires first, and a Delete stops waiting before it could fail.
     """
     interval = query_interval.to_seconds()
     total = total_timeout.to_seconds()
-    return int(max(total - 2 * interval, interval))
+    return int(total - max(2 * interval, MIN_MARGIN_SECONDS))
+
+
+def stack_instance_id() -> str:
+    """The unique part of the deployed stack's StackId (arn:...:stack/<name>/<uuid>).
+
+    Names built on it differ between copies of a stack and between a stack and the same stack
+    deployed again after a delete, so retained resources with names (log groups) never collide.
+    """
+    return Fn.select(2, Fn.split("/", Aws.STACK_ID))
 
 
 class DatasetImportProvider(Construct):
@@ -65,45 +82,33 @@ class DatasetImportProvider(Construct):
         self._first_requester = requested_by
         stack = Stack.of(self)
 
-        handler_logs = _log_group(self, "HandlerLogs")
         framework_logs = _log_group(self, "FrameworkLogs")
-        waiter_logs = _log_group(self, "WaiterLogs")
+        # Step Functions log groups go under /aws/vendedlogs/: CloudWatch Logs then needs no resource
+        # policy entry per group (a busy account runs out of its 5,120 characters and fails the deploy).
+        waiter_logs = _log_group(
+            self, "WaiterLogs", Fn.join("", ["/aws/vendedlogs/states/personalize-import-waiter-", stack_instance_id()])
+        )
 
-        # Inline log permissions instead of AWSLambdaBasicExecutionRole: scoped to one log group.
-        self.handler_role = _lambda_role(self, "HandlerRole", handler_logs)
+        # One role for both handlers; its log permissions are added per function below.
+        self.handler_role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         job_arns = stack.format_arn(service="personalize", resource="dataset-import-job", resource_name="*")
-        self._personalize = iam.PolicyStatement(
-            sid="StartAndDescribeImportJobs",
-            actions=[
-                "personalize:CreateDatasetImportJob",
-                "personalize:DescribeDatasetImportJob",
-                "personalize:TagResource",
-            ],
-            resources=[job_arns],
+        self.handler_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="StartDescribeAndTagImportJobs",
+                actions=[
+                    "personalize:CreateDatasetImportJob",
+                    "personalize:DescribeDatasetImportJob",
+                    "personalize:TagResource",
+                    "personalize:UntagResource",
+                ],
+                resources=[job_arns],
+            )
         )
-        self._pass_role = iam.PolicyStatement(
-            sid="PassImportRolesToPersonalize",
-            actions=["iam:PassRole"],
-            resources=[],
-            conditions={"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
-        )
-        self.handler_role.add_to_principal_policy(self._personalize)
-        self.handler_role.add_to_principal_policy(self._pass_role)
 
         budget = str(wait_budget_seconds(query_interval, total_timeout))
         code = lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"])
-        common = dict(
-            runtime=HANDLER_RUNTIME,
-            code=code,
-            role=self.handler_role,
-            log_group=handler_logs,
-            timeout=Duration.minutes(1),
-            memory_size=256,
-            environment={WAIT_BUDGET_ENV: budget},
-            description="constructs_personalize: Personalize dataset import custom resource",
-        )
-        self.on_event_function = lambda_.Function(self, "OnEvent", handler="index.on_event", **common)  # type: ignore[arg-type]
-        self.is_complete_function = lambda_.Function(self, "IsComplete", handler="index.is_complete", **common)  # type: ignore[arg-type]
+        self.on_event_function = self._handler_function("OnEvent", "index.on_event", "start", code, budget)
+        self.is_complete_function = self._handler_function("IsComplete", "index.is_complete", "check", code, budget)
 
         on_event_role = _lambda_role(self, "FrameworkOnEventRole", framework_logs)
         complete_role = _lambda_role(self, "FrameworkCompleteRole", framework_logs)
@@ -124,59 +129,129 @@ class DatasetImportProvider(Construct):
         )
         self._trace_waiter()
         self._acknowledge(job_arns)
+        self._order: dict[str, list[tuple[int, int, CustomResource]]] = {}
+        self._upload_buckets: list[s3.IBucket] = []
+        self._upload_kms_acknowledged = False
 
-        # One role and log group for every BucketDeployment of the stack's imports: they share
-        # aws-cdk-lib's singleton upload function, which takes the role of the first deployment.
-        self.deployment_logs = _log_group(self, "UploadLogs")
-        self.deployment_role = _lambda_role(self, "UploadRole", self.deployment_logs)
+    def _handler_function(self, id: str, handler: str, verb: str, code: lambda_.Code, budget: str) -> lambda_.Function:
+        # The Provider framework points a handler's failure at "/aws/lambda/<function name>": the
+        # function gets a name (unique per stack instance) and writes to exactly that log group.
+        name = Fn.join("", [f"personalize-import-{verb}-", stack_instance_id()])
+        log_group = _log_group(self, f"{id}Logs", Fn.join("", ["/aws/lambda/", name]))
+        self.handler_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn])
+        )
+        return lambda_.Function(
+            self,
+            id,
+            function_name=name,
+            handler=handler,
+            runtime=HANDLER_RUNTIME,
+            code=code,
+            role=self.handler_role,
+            log_group=log_group,
+            timeout=Duration.minutes(1),
+            memory_size=256,
+            environment={WAIT_BUDGET_ENV: budget},
+            description="constructs_personalize: Personalize dataset import custom resource",
+        )
 
     @property
     def service_token(self) -> str:
         return self.provider.service_token
 
-    def allow_import(self, role: iam.IRole, dataset_arn: str) -> None:
-        """Let the handler pass ``role`` to Personalize and import into ``dataset_arn``."""
-        self._pass_role.add_resources(role.role_arn)
-        self._personalize.add_resources(dataset_arn)
+    @property
+    def service_timeout(self) -> Duration:
+        """CloudFormation's wait for the custom resource: the provider's total_timeout (at most 1 hour)."""
+        return self.total_timeout
 
-    def acknowledge_deployment_grants(self, bucket: s3.IBucket, deployment: s3_deployment.BucketDeployment) -> None:
-        """Acknowledge the wildcards BucketDeployment grants its upload role (it cannot be told otherwise)."""
-        policy = self.deployment_role.node.find_child("DefaultPolicy")
-        reason = (
-            "Granted by aws_s3_deployment.BucketDeployment: it syncs whole prefixes, so it lists, reads, "
-            "writes and prunes every object under them, in the CDK asset bucket and the data bucket."
+    def grant_import(self, scope: Construct, role: iam.IRole, dataset_arn: str) -> iam.Policy:
+        """A policy under ``scope`` (the import) that lets the handler pass ``role`` and import into ``dataset_arn``.
+
+        It lives with the import, so ordering imports (``node.add_dependency``) never makes a cycle
+        through the shared handler role; the import's custom resource waits for it.
+        """
+        return iam.Policy(
+            scope,
+            "HandlerAccess",
+            roles=[self.handler_role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": PERSONALIZE}},
+                ),
+                iam.PolicyStatement(actions=["personalize:CreateDatasetImportJob"], resources=[dataset_arn]),
+            ],
         )
-        for finding in (
-            "Action::s3:GetObject*",
-            "Action::s3:GetBucket*",
-            "Action::s3:List*",
-            "Action::s3:DeleteObject*",
-            "Action::s3:Abort*",
-            f"Resource::{flatten_reference(self, bucket.arn_for_objects('*'))}",
-        ):
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", reason)
+
+    def order_import(self, resource: CustomResource, dataset_arn: str, import_mode: str) -> None:
+        """Run the imports of one dataset one after the other: FULL first, then in declaration order.
+
+        Personalize rejects an INCREMENTAL import before the dataset has bulk data. Inserting keeps the
+        relative order of the imports already registered, so every edge added earlier stays right.
+        """
+        imports = self._order.setdefault(dataset_arn, [])
+        entry = (0 if import_mode == "FULL" else 1, len(imports), resource)
+        imports.append(entry)
+        imports.sort(key=lambda item: item[:2])
+        position = imports.index(entry)
+        if position > 0:
+            resource.node.add_dependency(imports[position - 1][2])
+        if position + 1 < len(imports):
+            imports[position + 1][2].node.add_dependency(resource)
+
+    @functools.cached_property
+    def deployment_logs(self) -> logs.LogGroup:
+        """The log group of the stack's uploads; created with the first import that uploads local data."""
+        return _log_group(self, "UploadLogs")
+
+    @functools.cached_property
+    def deployment_role(self) -> iam.Role:
+        """One role for every BucketDeployment of the stack's imports: they share aws-cdk-lib's singleton
+        upload function, which takes the role of the first deployment."""
+        return _lambda_role(self, "UploadRole", self.deployment_logs)
+
+    def acknowledge_upload(self, bucket: s3.IBucket, source_buckets: list[s3.IBucket]) -> None:
+        """Acknowledge, once per finding, the wildcards BucketDeployment grants the shared upload role."""
+        first = not self._upload_buckets
+        self._upload_buckets.extend([bucket, *source_buckets])
+        if not first:
+            if bucket.encryption_key is not None:
+                self._acknowledge_upload_kms()
+            return
+        policy = self.deployment_role.node.find_child("DefaultPolicy")
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
+            acknowledge(policy, f"AwsSolutions-IAM5[Action::{action}]", UPLOAD_REASON)
+        acknowledge_at_synth(
+            policy, "AwsSolutions-IAM5", lambda: [b.arn_for_objects("*") for b in self._upload_buckets], UPLOAD_REASON
+        )
+        # aws-cdk-lib's singleton upload functions (one per memory/storage size) exist only once every
+        # import is declared, so they are looked up at synth, once.
+        acknowledge_later(Stack.of(self), self._acknowledge_upload_functions)
         if bucket.encryption_key is not None:
-            for finding in ("Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"):
-                acknowledge(
-                    policy,
-                    f"AwsSolutions-IAM5[{finding}]",
-                    "Granted by BucketDeployment's grantReadWrite for the data bucket's KMS key; the key "
-                    "resource is that one key, the wildcards cover its encrypt/re-encrypt variants.",
-                )
+            self._acknowledge_upload_kms()
+
+    def _acknowledge_upload_kms(self) -> None:
+        if self._upload_kms_acknowledged:
+            return
+        self._upload_kms_acknowledged = True
+        policy = self.deployment_role.node.find_child("DefaultPolicy")
+        for finding in ("Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*"):
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[{finding}]",
+                "Granted by BucketDeployment's grantReadWrite for the data bucket's KMS key; the key "
+                "resource is that one key, the wildcards cover its encrypt/re-encrypt variants.",
+            )
+
+    def _acknowledge_upload_functions(self) -> None:
         for child in Stack.of(self).node.children:
-            # aws-cdk-lib's singleton upload function: its Python runtime is chosen by aws-cdk-lib.
             if child.node.id.startswith("Custom::CDKBucketDeployment"):
                 acknowledge(
                     child,
                     "AwsSolutions-L1",
                     "The runtime of BucketDeployment's upload function is set by aws-cdk-lib, not by this library.",
-                )
-        for asset in deployment.node.find_all():
-            if isinstance(asset, s3_assets.Asset):
-                acknowledge(
-                    policy,
-                    f"AwsSolutions-IAM5[Resource::{flatten_reference(self, asset.bucket.arn_for_objects('*'))}]",
-                    reason,
                 )
 
     def _check_same_wait(self, query_interval: Duration, total_timeout: Duration, requested_by: str) -> None:
@@ -255,9 +330,12 @@ def _invoke_finding(fn: lambda_.Function) -> str:
     return f"AwsSolutions-IAM5[Resource::{flatten_reference(fn, fn.function_arn)}:*]"
 
 
-def _log_group(scope: Construct, id: str) -> logs.LogGroup:
-    # Kept on stack deletion: the logs of a failed import are what explains it afterwards.
-    return logs.LogGroup(scope, id, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
+def _log_group(scope: Construct, id: str, name: str | None = None) -> logs.LogGroup:
+    # Kept on stack deletion: the logs of a failed import are what explains it afterwards. A named
+    # group carries the stack instance id, so a stack deployed again does not collide with it.
+    return logs.LogGroup(
+        scope, id, log_group_name=name, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+    )
 
 
 def _lambda_role(scope: Construct, id: str, log_group: logs.ILogGroup) -> iam.Role:

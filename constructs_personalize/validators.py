@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aws_cdk import Duration, Token
 
@@ -29,6 +30,8 @@ TAG_EXTRA_CHARS = frozenset("_.:/=+-@")
 # aws_s3_deployment.BucketDeployment's documented limit for destination_key_prefix.
 KEY_PREFIX_MAX = 104
 MAX_TOTAL_TIMEOUT_SECONDS = 3600
+# The handler stops waiting max(2 query intervals, 60 s) before total_timeout and needs a poll before that.
+MIN_MARGIN_SECONDS = 60
 
 
 def is_token(value: object) -> bool:
@@ -89,6 +92,34 @@ def parse_data_location(location: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
+@dataclass(frozen=True)
+class LocationParts:
+    """An ``s3://`` data location split: ``None`` for a part that is only known at deploy time."""
+
+    bucket_name: str | None
+    key: str | None
+
+
+def split_data_location(location: str) -> LocationParts:
+    """Split ``location`` into bucket and key, keeping whatever is literal.
+
+    ``f"s3://{bucket.bucket_name}/events/"`` keeps its literal key ``events/``: only the bucket is a
+    token. A location that is a token as a whole, or whose key holds a token, keeps those parts unknown.
+    """
+    if not is_token(location):
+        return LocationParts(*parse_data_location(location))
+    if not location.startswith("s3://"):
+        return LocationParts(None, None)
+    bucket_name, slash, key = location[len("s3://") :].partition("/")
+    if not slash or not bucket_name:
+        raise ValueError(
+            f"data_location must be an s3://<bucket>/<key or prefix/> URI, got {location!r}: no key after the bucket"
+        )
+    if not is_token(bucket_name) and not DATA_LOCATION_PATTERN.match(f"s3://{bucket_name}/"):
+        raise ValueError(f"data_location names an invalid bucket {bucket_name!r} in {location!r}")
+    return LocationParts(bucket_name, None if is_token(key) else key)
+
+
 def validate_key_prefix(prefix: str) -> None:
     if is_token(prefix):
         return
@@ -141,7 +172,13 @@ def validate_wait(query_interval: Duration, total_timeout: Duration) -> None:
             "total_timeout must be at most 1 hour (the Provider framework's ceiling), "
             f"got {total_timeout.to_human_string()}"
         )
-    if total < interval or total % interval != 0:
+    if total < interval + max(2 * interval, MIN_MARGIN_SECONDS):
+        raise ValueError(
+            f"total_timeout must leave the handler one query interval plus max(2 query intervals, "
+            f"{MIN_MARGIN_SECONDS} s) to fail with its own message before CloudFormation's timeout, got total_timeout "
+            f"{total_timeout.to_human_string()} and query_interval {query_interval.to_human_string()}"
+        )
+    if total % interval != 0:
         raise ValueError(
             f"total_timeout must be a whole multiple of query_interval, got total_timeout "
             f"{total_timeout.to_human_string()} and query_interval {query_interval.to_human_string()}"

@@ -2,10 +2,11 @@
 
     summary = validate_data(Path("data/interactions"), DatasetSchema.interactions(), "FULL")
 
-checks every CSV under the folder (as Personalize imports every CSV under the data location)
-against the schema and the import's rules, and raises ``DataValidationError`` naming each problem's
-file, line, column and value (a handful per rule, with the total count). ``DatasetImport`` runs it
-for local ``sources`` when it is given a ``schema``, cached by content (``cache.py``).
+checks every CSV at the first level of the folder (Personalize imports only the first level of a
+folder data location: it never reads a CSV in a subfolder) against the schema and the import's
+rules, and raises ``DataValidationError`` naming each problem's file, line, column and value (a
+handful per rule, with the total count). ``DatasetImport`` runs it for local ``sources`` when it is
+given a ``schema``, cached by content (``cache.py``).
 """
 
 from __future__ import annotations
@@ -41,8 +42,16 @@ class DataSummary:
 
 
 def csv_files(directory: Path) -> list[Path]:
-    """Every CSV under ``directory``, as Personalize imports every CSV under the data location."""
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() == ".csv")
+    """The CSVs at the first level of ``directory``, sorted: the files Personalize imports from the folder.
+
+    A CSV in a subfolder is never imported, so it is not returned (``local_data.inspect_folder``
+    rejects a folder that holds one). ``directory`` may also be one CSV file, returned as the only file.
+    """
+    if directory.is_file():
+        return [directory] if directory.suffix.lower() == ".csv" else []
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
 
 
 def validate_data(
@@ -53,11 +62,15 @@ def validate_data(
     engine: Engine = "auto",
     subject: str = "training data",
 ) -> DataSummary:
+    """Check the first-level CSVs of each of ``sources`` (``csv_files``), the files the import reads."""
     directories = [sources] if isinstance(sources, Path) else list(sources)
     files = [path for directory in directories for path in csv_files(directory)]
     where = ", ".join(_display(directory) for directory in directories)
     if not files:
-        raise DataValidationError(f"{subject}: no CSV file under {where}; the import would find no data")
+        raise DataValidationError(
+            f"{subject}: no CSV file at the first level of {where} (Personalize imports no others); "
+            "the import would find no data"
+        )
     report = Report()
     total_bytes = sum(p.stat().st_size for p in files)
     limit = MAX_BYTES.get(import_mode.upper(), MAX_BYTES["INCREMENTAL"])

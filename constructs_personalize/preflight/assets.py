@@ -1,56 +1,36 @@
-"""Run the pre-flight check on the local sources of a ``DatasetImport``'s upload, at synth."""
+"""Run the pre-flight check on the local folders of a ``DatasetImport``'s sources, at synth."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aws_cdk import Annotations, AssetStaging
-from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import aws_s3_deployment as s3_deployment
+from aws_cdk import Annotations
 from constructs import Construct
 
 from constructs_personalize.preflight import DataSummary, cache, validate_data
 from constructs_personalize.schema import DatasetSchema
 
-
-def source_directories(deployment: s3_deployment.BucketDeployment) -> tuple[list[tuple[Path, str]], list[str]]:
-    """(folder, content hash) of each local source folder; and the sources that are not local folders."""
-    folders, others = [], []
-    for child in deployment.node.children:
-        if not isinstance(child, s3_assets.Asset):
-            continue
-        staging = child.node.try_find_child("Stage")
-        source = Path(staging.source_path) if isinstance(staging, AssetStaging) else None
-        if source is not None and source.is_dir():
-            folders.append((source, child.asset_hash))
-        else:
-            others.append(str(source or child.node.path))
-    return folders, others
+if TYPE_CHECKING:
+    from constructs_personalize.uploads import BoundSources
 
 
-def check_sources(
-    scope: Construct,
-    deployment: s3_deployment.BucketDeployment,
-    source_count: int,
-    schema: DatasetSchema,
-    import_mode: str,
-) -> DataSummary | None:
-    """Validate the upload's local folders against ``schema``; raise DataValidationError on bad data."""
-    folders, others = source_directories(deployment)
-    # Sources in S3 (Source.bucket) add no asset: they are neither folders nor "others".
-    others += ["in S3"] * (source_count - len(folders) - len(others))
-    for other in others:
+def check_sources(scope: Construct, bound: BoundSources, schema: DatasetSchema, import_mode: str) -> DataSummary | None:
+    """Validate the local folders against ``schema``; raise DataValidationError on bad data."""
+    for other in bound.not_local:
         Annotations.of(scope).add_warning_v2(
             "constructs_personalize:preflightSkipped",
             f"source {other} is not a local folder, so its data is not checked at synth",
         )
-    if not folders:
+    if not bound.folders:
         return None
-    cache_key = cache.key("+".join(content_hash for _, content_hash in folders), schema, import_mode)
+    cache_key = cache.key(bound.data_version, schema, import_mode)
     summary = cache.load(cache_key)
     if summary is None:
         summary = validate_data(
-            [folder for folder, _ in folders], schema, import_mode, subject=f"DatasetImport {scope.node.path!r}"
+            [folder.path for folder in bound.folders],
+            schema,
+            import_mode,
+            subject=f"DatasetImport {scope.node.path!r}",
         )
         cache.store(cache_key, summary)
     return summary

@@ -87,3 +87,21 @@ def stack_in(app: App, build: Callable[[Stack], object], name: str = "Test") -> 
     stack = Stack(app, name, env=ENV)
     build(stack)
     return stack
+
+
+def evaluate(value: Any, stack_id: str) -> str:
+    """A name built from intrinsics (Fn::Join / Fn::Select / Fn::Split of AWS::StackId), as deployed."""
+    if isinstance(value, str):
+        return value
+    if value == {"Ref": "AWS::StackId"}:
+        return stack_id
+    if "Fn::Join" in value:
+        delimiter, parts = value["Fn::Join"]
+        return str(delimiter).join(evaluate(part, stack_id) for part in parts)
+    if "Fn::Select" in value:
+        index, items = value["Fn::Select"]
+        return evaluate(items, stack_id).split("\x00")[int(index)]
+    if "Fn::Split" in value:
+        delimiter, source = value["Fn::Split"]
+        return "\x00".join(evaluate(source, stack_id).split(delimiter))
+    raise AssertionError(f"not a name built from the stack id: {value!r}")

@@ -200,15 +200,14 @@ def test_size_limits_per_import_mode(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_no_csv_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("no data here")
-    with pytest.raises(DataValidationError, match="no CSV file under"):
+    with pytest.raises(DataValidationError, match="no CSV file at the first level of"):
         validate_data(tmp_path, INTERACTIONS)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_good_data_passes_with_its_counts(tmp_path: Path, engine: str) -> None:
     (tmp_path / "part-1.csv").write_bytes(GOOD)
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "part-2.CSV").write_bytes(interactions_csv(rows=600, users=30))
+    (tmp_path / "part-2.CSV").write_bytes(interactions_csv(rows=600, users=30))
     summary = validate_data(tmp_path, INTERACTIONS, "FULL", engine=engine)  # type: ignore[arg-type]
     assert (summary.files, summary.records, summary.users_with_two_or_more) == (2, 1800, 30)
     assert summary.engine == ("polars" if engine == "auto" else "python")

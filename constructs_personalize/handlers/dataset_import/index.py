@@ -13,7 +13,9 @@ the deployment at once, so every "wait and try again" condition returns ``IsComp
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import re
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -70,6 +72,15 @@ FRESH_START_SECONDS = 10.0
 # useful message) before the framework's own "Operation timed out".
 WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
 DEFAULT_WAIT_BUDGET_SECONDS = 3300.0
+
+# Derived job names: <JobNamePrefix>-<16 hex>. Personalize job names are unique per account and
+# region and taken for good, so the hash covers the deployed stack instance (its StackId carries a
+# unique id: two copies of a stack, or a stack deployed again, never share a name) and exactly what
+# is imported: dataset, data location, import mode, the attribution flag and the local data's version.
+# Not the role or the tags: replacing the role reads the same data, and tags are re-applied in place.
+JOB_NAME_MAX = 63
+JOB_NAME_HASH_CHARS = 16
+_UNSAFE_NAME_CHARS = re.compile(r"[^a-zA-Z0-9\-_]+")
 
 
 class ImportFailed(Exception):
@@ -128,9 +139,11 @@ class ImportRequest:
     import_mode: str
     publish_attribution_metrics_to_s3: bool | None
     tags: tuple[tuple[str, str], ...]
+    # False when the name was derived (JobNamePrefix): a replaced role then reads the same data.
+    explicit_name: bool = True
 
     @classmethod
-    def from_properties(cls, props: Mapping[str, Any]) -> ImportRequest:
+    def from_properties(cls, props: Mapping[str, Any], stack_id: str = "") -> ImportRequest:
         mode = str(props.get("ImportMode") or "FULL").upper()
         if mode not in ("FULL", "INCREMENTAL"):
             raise ImportFailed(f"property ImportMode must be FULL or INCREMENTAL, got {mode!r}")
@@ -143,17 +156,37 @@ class ImportRequest:
             if not isinstance(tag, Mapping) or "Key" not in tag:
                 raise ImportFailed(f"property Tags must be a list of {{Key, Value}}, got item {tag!r}")
             tags.append((str(tag["Key"]), str(tag.get("Value", ""))))
+        dataset_arn = _required(props, "DatasetArn")
+        data_location = _required(props, "DataLocation")
+        flag = None if publish in (None, "") else _as_bool("PublishAttributionMetricsToS3", publish)
+        # A derived name comes as JobNamePrefix (+ DataVersion); with neither, JobName is what is missing.
+        explicit = "JobNamePrefix" not in props or props.get("JobName") not in (None, "")
+        if explicit:
+            job_name = _required(props, "JobName")
+        else:
+            job_name = derive_job_name(
+                _required(props, "JobNamePrefix"),
+                stack_id=stack_id,
+                dataset_arn=dataset_arn,
+                data_location=data_location,
+                import_mode=mode,
+                publish_attribution_metrics_to_s3=flag,
+                data_version=str(props.get("DataVersion") or ""),
+            )
         return cls(
-            job_name=_required(props, "JobName"),
-            dataset_arn=_required(props, "DatasetArn"),
+            job_name=job_name,
+            dataset_arn=dataset_arn,
             role_arn=_required(props, "RoleArn"),
-            data_location=_required(props, "DataLocation"),
+            data_location=data_location,
             import_mode=mode,
-            publish_attribution_metrics_to_s3=(
-                None if publish in (None, "") else _as_bool("PublishAttributionMetricsToS3", publish)
-            ),
+            publish_attribution_metrics_to_s3=flag,
             tags=tuple(tags),
+            explicit_name=explicit,
         )
+
+    @classmethod
+    def from_event(cls, event: Event, properties_key: str = "ResourceProperties") -> ImportRequest:
+        return cls.from_properties(event.get(properties_key) or {}, stack_id=str(event.get("StackId") or ""))
 
     @property
     def job_arn(self) -> str:
@@ -184,21 +217,49 @@ class ImportRequest:
         found = {
             "datasetArn": job.get("datasetArn"),
             "dataLocation": (job.get("dataSource") or {}).get("dataLocation"),
-            "roleArn": job.get("roleArn"),
             "importMode": job.get("importMode"),
+            "publishAttributionMetricsToS3": job.get("publishAttributionMetricsToS3"),
         }
-        wanted = {
+        wanted: dict[str, object] = {
             "datasetArn": self.dataset_arn,
             "dataLocation": self.data_location,
-            "roleArn": self.role_arn,
             "importMode": self.import_mode,
+            # Not sent means the service default, false.
+            "publishAttributionMetricsToS3": bool(self.publish_attribution_metrics_to_s3),
         }
+        if self.explicit_name:
+            found["roleArn"], wanted["roleArn"] = job.get("roleArn"), self.role_arn
         # A field the service did not return cannot be compared; it is not a mismatch.
         return [
             f"{key}: existing {found[key]!r}, requested {wanted[key]!r}"
             for key in wanted
             if found[key] is not None and found[key] != wanted[key]
         ]
+
+
+def derive_job_name(
+    prefix: str,
+    *,
+    stack_id: str,
+    dataset_arn: str,
+    data_location: str,
+    import_mode: str,
+    publish_attribution_metrics_to_s3: bool | None,
+    data_version: str,
+) -> str:
+    """``<prefix>-<16 hex>``, unique per deployed stack instance and per imported content."""
+    if not stack_id:
+        raise ImportFailed("the event has no StackId, so no job name can be derived; set job_name")
+    material = json.dumps(
+        [stack_id, dataset_arn, data_location, import_mode, bool(publish_attribution_metrics_to_s3), data_version],
+        separators=(",", ":"),
+    )
+    suffix = hashlib.sha256(material.encode("utf-8")).hexdigest()[:JOB_NAME_HASH_CHARS]
+    readable = _UNSAFE_NAME_CHARS.sub("-", prefix).strip("-_")[: JOB_NAME_MAX - JOB_NAME_HASH_CHARS - 1]
+    readable = readable.rstrip("-_") or "import"
+    if not readable[0].isalnum():
+        readable = "import"
+    return f"{readable}-{suffix}"
 
 
 def _error_code(error: ClientError) -> str:
@@ -256,12 +317,14 @@ class DatasetImportHandler:
             physical_id = str(event.get("PhysicalResourceId", ""))
             self._log(event, "delete-requested", waitDeadline=deadline)
             return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline}
-        request = ImportRequest.from_properties(event.get("ResourceProperties") or {})
+        request = ImportRequest.from_event(event)
         if request_type == "Update":
-            unchanged = self._unchanged(event, request)
-            if unchanged:
-                physical_id = str(event["PhysicalResourceId"])
-                self._log(event, "update-unchanged", jobName=request.job_name)
+            physical_id = str(event.get("PhysicalResourceId", ""))
+            if _is_job_arn(physical_id) and physical_id == request.job_arn:
+                # Same job: nothing to start. Tags are re-applied; is_complete compares the other
+                # inputs with the job's and fails clearly if a job name was reused for new inputs.
+                self._retag(event, request)
+                self._log(event, "update-same-job", jobName=request.job_name)
                 return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline}
         elif request_type != "Create":
             raise ImportFailed(f"unknown RequestType {request_type!r}")
@@ -270,12 +333,28 @@ class DatasetImportHandler:
             result[STARTED_KEY] = self._clock()
         return result
 
-    def _unchanged(self, event: Event, request: ImportRequest) -> bool:
+    def _retag(self, event: Event, request: ImportRequest) -> None:
+        """Bring the job's tags to the requested ones: tags are the one input a job can change."""
         try:
-            old = ImportRequest.from_properties(event.get("OldResourceProperties") or {})
+            old_tags = dict(ImportRequest.from_event(event, "OldResourceProperties").tags)
         except ImportFailed:
-            return False
-        return old == request and _is_job_arn(str(event.get("PhysicalResourceId", "")))
+            old_tags = {}
+        wanted = dict(request.tags)
+        removed = sorted(set(old_tags) - set(wanted))
+        changed = [{"tagKey": k, "tagValue": v} for k, v in request.tags if old_tags.get(k) != v]
+        if not removed and not changed:
+            return
+        try:
+            if changed:
+                self._client.tag_resource(resourceArn=request.job_arn, tags=changed)
+            if removed:
+                self._client.untag_resource(resourceArn=request.job_arn, tagKeys=removed)
+        except ClientError as error:
+            raise ImportFailed(
+                f"re-tagging dataset import job {request.job_name!r} failed with {_error_code(error)}: "
+                f"{_error_message(error)}"
+            ) from error
+        self._log(event, "job-retagged", jobName=request.job_name, tagged=len(changed), untagged=removed)
 
     def _start(self, event: Event, request: ImportRequest) -> str:
         """Start the job: "started", or quietly "deferred" (the service asks us to wait) or "exists"."""
@@ -311,7 +390,7 @@ class DatasetImportHandler:
     def is_complete(self, event: Event) -> Response:
         if event.get("RequestType") == "Delete":
             return self._delete_complete(event)
-        request = ImportRequest.from_properties(event.get("ResourceProperties") or {})
+        request = ImportRequest.from_event(event)
         job_arn = str(event.get("PhysicalResourceId") or request.job_arn)
         deadline = self._deadline(event)
         started = event.get(STARTED_KEY)
@@ -332,10 +411,14 @@ class DatasetImportHandler:
             ) from error
         mismatches = request.mismatches(job)
         if mismatches:
+            advice = (
+                "set a new job_name, or omit job_name so DatasetImport derives one from the inputs."
+                if request.explicit_name
+                else "the derived name collided; set job_name explicitly."
+            )
             raise ImportFailed(
                 f"dataset import job name {request.job_name!r} is already used by a job with different inputs "
-                f"({'; '.join(mismatches)}). Personalize job names are permanent and cannot be reused: set a new "
-                "job_name, or omit job_name so DatasetImport derives one from the inputs."
+                f"({'; '.join(mismatches)}). Personalize job names are permanent and cannot be reused: {advice}"
             )
         status = str(job.get("status", ""))
         if status == ACTIVE:
