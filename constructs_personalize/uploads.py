@@ -56,11 +56,11 @@ def bind_sources(
     hashes: list[str] = []
     for asset in (child for child in scope.node.children if isinstance(child, s3_assets.Asset)):
         hashes.append(asset.asset_hash)
-        staged = _staged_path(asset)
-        if staged is not None and staged.is_dir():
-            folders.append(inspect_folder(staged, subject=f"DatasetImport {imp.node.path!r}"))
+        paths = _paths(asset)
+        if paths is not None and paths[1].is_dir():
+            folders.append(_inspect(*paths, subject=f"DatasetImport {imp.node.path!r}"))
         else:
-            not_local.append(str(staged or asset.node.path))
+            not_local.append(str(paths[0] if paths else asset.node.path))
     # Sources already in S3 (Source.bucket) bind to no asset; they are neither folders nor assets.
     not_local += ["in S3"] * (len(configs) - len(hashes))
     version = hashlib.sha256("+".join(hashes).encode("utf-8")).hexdigest()[:32] if hashes else ""
@@ -124,13 +124,22 @@ class _Bound:
         return self._config
 
 
-def _staged_path(asset: s3_assets.Asset) -> Path | None:
-    # The staged copy, not the source folder: it reflects the source's `exclude` patterns, so the
-    # folder rule judges exactly what is uploaded.
+def _paths(asset: s3_assets.Asset) -> tuple[Path, Path] | None:
+    """(source, staged copy) of a file asset. The staged copy reflects the source's ``exclude`` patterns."""
     staging = asset.node.try_find_child("Stage")
     if not isinstance(staging, AssetStaging):
         return None
-    return Path(staging.absolute_staged_path)
+    return Path(staging.source_path), Path(staging.absolute_staged_path)
+
+
+def _inspect(source: Path, staged: Path, *, subject: str) -> LocalFolder:
+    """The folder rule on exactly what is uploaded (the staged copy), in terms of the user's folder."""
+    try:
+        folder = inspect_folder(staged, subject=subject)
+    except ValueError as error:
+        raise ValueError(str(error).replace(str(staged), str(source))) from None
+    files = tuple(source / path.relative_to(staged) for path in folder.csv_files)
+    return LocalFolder(source, files, folder.total_bytes)
 
 
 def _upload_id(imp: Construct) -> str:

@@ -172,14 +172,14 @@ def validate_wait(query_interval: Duration, total_timeout: Duration) -> None:
             "total_timeout must be at most 1 hour (the Provider framework's ceiling), "
             f"got {total_timeout.to_human_string()}"
         )
+    if total < interval or total % interval != 0:
+        raise ValueError(
+            f"total_timeout must be a whole multiple of query_interval, got total_timeout "
+            f"{total_timeout.to_human_string()} and query_interval {query_interval.to_human_string()}"
+        )
     if total < interval + max(2 * interval, MIN_MARGIN_SECONDS):
         raise ValueError(
             f"total_timeout must leave the handler one query interval plus max(2 query intervals, "
             f"{MIN_MARGIN_SECONDS} s) to fail with its own message before CloudFormation's timeout, got total_timeout "
-            f"{total_timeout.to_human_string()} and query_interval {query_interval.to_human_string()}"
-        )
-    if total % interval != 0:
-        raise ValueError(
-            f"total_timeout must be a whole multiple of query_interval, got total_timeout "
             f"{total_timeout.to_human_string()} and query_interval {query_interval.to_human_string()}"
         )

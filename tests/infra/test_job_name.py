@@ -1,4 +1,8 @@
-"""Derived job names: valid, deterministic, and new exactly when the import's inputs change."""
+"""Derived job names: valid, unique per stack instance, and new exactly when what is imported changes.
+
+The construct puts the readable prefix and the local data's version into the template; the handler
+derives the name with the deployed stack's StackId (tests/runtime/test_job_identity.py).
+"""
 
 from __future__ import annotations
 
@@ -11,21 +15,27 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.assertions import Template
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, ImportMode
-from constructs_personalize.job_name import derive_job_name
+from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.job_name import job_name_prefix
 from constructs_personalize.validators import validate_job_name
 from tests.infra.helpers import DATASET_ARN, ENV
 
+STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/Names/0c2f44a0-0000-4000-8000-000000000001"
+
 
 def job_name_of(data_dir: Path, construct_id: str = "Interactions", **props: Any) -> str:
+    """The name the handler derives for the import in one deployed instance of the stack."""
     stack = Stack(App(), "Names", env=ENV)
     imp = DatasetImport(
         stack, construct_id, dataset_arn=DATASET_ARN, sources=[s3_deployment.Source.asset(str(data_dir))], **props
     )
     resources = Template.from_stack(stack).find_resources(RESOURCE_TYPE)
     assert list(resources) == [stack.get_logical_id(imp.resource.node.default_child)]  # type: ignore[arg-type]
-    name = next(iter(resources.values()))["Properties"]["JobName"]
-    assert isinstance(name, str)
-    return name
+    properties = dict(next(iter(resources.values()))["Properties"])
+    # Deploy-time values of the tokens: the data bucket and the role.
+    properties["DataLocation"] = "s3://data-bucket/" + stack.resolve(imp.data_location)["Fn::Join"][1][-1].lstrip("/")
+    properties["RoleArn"] = "arn:aws:iam::123456789012:role/import"
+    return index.ImportRequest.from_properties(properties, stack_id=STACK_ID).job_name
 
 
 @pytest.fixture
@@ -53,13 +63,17 @@ def test_changed_local_data_gives_a_new_name(data_dir: Path) -> None:
     "change",
     [
         {"import_mode": ImportMode.INCREMENTAL},
-        {"tags": {"team": "recs"}},
         {"publish_attribution_metrics_to_s3": True},
         {"destination_key_prefix": "v2/"},
     ],
 )
 def test_changed_import_settings_give_a_new_name(data_dir: Path, change: dict[str, Any]) -> None:
     assert job_name_of(data_dir, **change) != job_name_of(data_dir)
+
+
+def test_changed_tags_keep_the_name(data_dir: Path) -> None:
+    # Tags are re-applied to the same job (no new import).
+    assert job_name_of(data_dir, tags={"team": "recs"}) == job_name_of(data_dir)
 
 
 def test_an_explicit_job_name_is_used_verbatim(data_dir: Path) -> None:
@@ -72,8 +86,9 @@ def test_long_and_odd_construct_ids_still_give_a_valid_name(data_dir: Path) -> N
     validate_job_name(name)
 
 
-@pytest.mark.parametrize("prefix", ["", "-", "__x", "a/b c", "é" * 10, "z" * 100])
-def test_derive_job_name_is_always_valid(prefix: str) -> None:
-    name = derive_job_name(prefix, {"inputs": prefix})
-    assert len(name) <= 63
-    validate_job_name(name)
+@pytest.mark.parametrize("construct_id", ["-", "__x", "a b c", "é" * 10, "z" * 100])
+def test_job_name_prefix_is_always_valid(construct_id: str) -> None:
+    stack = Stack(App(), "Names", env=ENV)
+    prefix = job_name_prefix(DatasetImport(stack, construct_id, dataset_arn=DATASET_ARN, data_location="s3://bucket/k/"))
+    assert len(prefix) <= 46
+    validate_job_name(prefix)

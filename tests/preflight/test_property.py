@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from constructs_personalize import DatasetSchema, DataValidationError, Field, validate_data
+from tests.emulator.samples import interactions_csv
 from tests.emulator.service import JobTiming
 from tests.emulator.world import ROLE_ARN, personalize_world
 
@@ -98,6 +99,12 @@ def test_what_the_check_accepts_the_import_accepts(tmp_path: Path) -> None:
         world.emulator.job_timing = JobTiming(pending=1, running=1)
         client = world.personalize()
         numbers = itertools.count()
+        # Personalize takes INCREMENTAL imports only into a dataset that has bulk data.
+        bulk = world.put_object(bucket, "bulk/data.csv", interactions_csv())
+        client.create_dataset_import_job(
+            jobName="property-bulk", datasetArn=dataset_arn, dataSource={"dataLocation": bulk}, roleArn=ROLE_ARN
+        )
+        world.clock.advance(2)
 
         @settings(
             max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, suppress_health_check=[HealthCheck.too_slow]
