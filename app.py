@@ -27,12 +27,15 @@ INTERACTIONS_SCHEMA = DatasetSchema.interactions()
 class PersonalizeExampleStack(Stack):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id, description="constructs_personalize example: deploy-time interactions import")
-        group = personalize.CfnDatasetGroup(self, "DatasetGroup", name="constructs-personalize-example")
+        # Personalize names are unique per account and region: deriving them from the stack name lets
+        # copies of this stack (stages, pull-request environments) live side by side in one account.
+        prefix = self.stack_name.lower()[:40]
+        group = personalize.CfnDatasetGroup(self, "DatasetGroup", name=prefix)
         # Schema, dataset and import in one; every CSV is checked against the schema at synth.
         self.interactions = TrainingDataset(
             self,
             "Interactions",
-            name="constructs-personalize-example-interactions",
+            name=f"{prefix}-interactions",
             dataset_group_arn=group.attr_dataset_group_arn,
             schema=INTERACTIONS_SCHEMA,
             sources=[s3_deployment.Source.asset(str(DATA_DIR))],

@@ -139,12 +139,28 @@ def _grant_key(imp: Construct, key: kms.IKey, role: iam.IRole) -> list[IDependab
 
 
 def _cannot_change(imp: Construct, what: str, owner: str, statement: iam.PolicyStatement) -> None:
-    rendered = json.dumps(Stack.of(imp).resolve(statement.to_statement_json()), sort_keys=True)
+    rendered = json.dumps(_readable(Stack.of(imp).resolve(statement.to_statement_json())), sort_keys=True)
     Annotations.of(imp).add_warning_v2(
         f"constructs_personalize:{what.replace(' ', '-')}",
         f"{owner} is not managed by this stack, so its {what} cannot be changed here: make sure it holds "
         f"this statement, or the import job fails with 'Insufficient privileges': {rendered}",
     )
+
+
+def _readable(value: object) -> object:
+    """A resolved policy with references written as ``${AWS::Partition}`` / ``${Key.Arn}``, for people."""
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value and len(value) == 1:
+        return f"${{{value['Ref']}}}"
+    if "Fn::GetAtt" in value and len(value) == 1:
+        return "${" + ".".join(map(str, value["Fn::GetAtt"])) + "}"
+    if "Fn::Join" in value and len(value) == 1:
+        delimiter, parts = value["Fn::Join"]
+        return str(delimiter).join(str(_readable(part)) for part in parts)
+    return {key: _readable(item) for key, item in value.items()}
 
 
 def _create_bucket(

@@ -1,4 +1,4 @@
-"""Personalize's schema rules (PERSONALIZE_FACTS.md, "Data rules"), checked on every ``DatasetSchema``.
+"""Personalize's schema rules (docs/personalize.md, "Data rules"), checked on every ``DatasetSchema``.
 
 Each rule raises a ``ValueError`` that names the schema and the field, so a wrong declaration is
 found at synth, not when CreateSchema or the first import fails during the deployment.

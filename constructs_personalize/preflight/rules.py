@@ -1,4 +1,4 @@
-"""What each value of a column must look like (PERSONALIZE_FACTS.md, "Data rules").
+"""What each value of a column must look like (docs/personalize.md, "Data rules").
 
 A checker takes one CSV value and returns the rule it breaks (the text groups findings), or None.
 The fast engine (``fast.py``) applies the same rules, as strictly or more; any doubt there sends

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import App, AssetHashType, Size, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
@@ -220,3 +220,43 @@ def test_handler_failures_point_at_the_log_group_the_handler_writes_to() -> None
         assert len(function_name) <= 64 and stack_id.rsplit("/", 1)[1] in function_name
         names.add(function_name)
     assert len(names) == 2
+
+
+# -- 6. local data larger than the upload function's disk -----------------------------------------------------
+def _sized_upload(tmp_path: Path, data_bytes: int, **props: Any) -> dict[str, Any]:
+    """The upload function a stack gets for ``data_bytes`` of local data (a sparse file: nothing is written)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "interactions.csv").write_bytes(b"")
+    with (tmp_path / "interactions.csv").open("r+b") as handle:
+        handle.truncate(data_bytes)
+    # No staging copy and a fixed asset hash: the size is what matters, not the (empty) bytes.
+    app = App(context={"aws:cdk:disable-asset-staging": True})
+    stack = Stack(app, "Big", env=ENV)
+    source = s3_deployment.Source.asset(str(tmp_path), asset_hash=f"big{data_bytes}", asset_hash_type=AssetHashType.CUSTOM)
+    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, sources=[source], **props)
+    functions = Template.from_stack(stack).find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "index.handler", "Layers": Match.any_value()}}
+    )
+    (function,) = functions.values()
+    properties: dict[str, Any] = function["Properties"]
+    return properties
+
+
+def test_upload_storage_and_memory_follow_the_local_data(tmp_path: Path) -> None:
+    small = _sized_upload(tmp_path / "small", 1_000_000)
+    assert "EphemeralStorage" not in small and small["MemorySize"] == 1024  # aws-cdk-lib's defaults fit
+    big = _sized_upload(tmp_path / "big", 3 * 1024**3)
+    assert big["EphemeralStorage"] == {"Size": 8192}
+    assert big["MemorySize"] == 2048
+
+
+def test_upload_size_overrides_win(tmp_path: Path) -> None:
+    function = _sized_upload(
+        tmp_path, 1_000_000, upload_memory_limit=3008, upload_ephemeral_storage_size=Size.gibibytes(2)
+    )
+    assert function["EphemeralStorage"] == {"Size": 2048} and function["MemorySize"] == 3008
+
+
+def test_fails_when_local_data_is_larger_than_one_upload_can_carry(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"more than the 10,240 MiB Lambda allows; upload the data to S3 beforehand"):
+        _sized_upload(tmp_path, 6 * 1024**3)

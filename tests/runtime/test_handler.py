@@ -1,4 +1,4 @@
-"""The import handler's lifecycle, against a stubbed Personalize client (§4 of the contract)."""
+"""The import handler's lifecycle, against a stubbed Personalize client (docs/personalize.md, "Import jobs")."""
 
 from __future__ import annotations
 
