@@ -118,22 +118,19 @@ class DatasetImport(Construct):
             server_access_logs_bucket=server_access_logs_bucket,
             removal_policy=removal_policy,
         )
-        validators.validate_dataset_arn(dataset_arn)
-        if job_name is not None:
-            validators.validate_job_name(job_name)
-        if role is not None:
-            validators.validate_role_arn(role.role_arn)
-        validators.validate_tags(tags or {})
-        validators.validate_wait(query_interval, total_timeout)
-        if schema is not None:
-            validators.validate_schema_matches_dataset(schema.dataset_type.value, dataset_arn)
+        _validate(
+            dataset_arn,
+            job_name=job_name,
+            role=role,
+            tags=tags,
+            query_interval=query_interval,
+            total_timeout=total_timeout,
+            schema=schema,
+        )
+        data_key = destination_key_prefix or _default_prefix(self)
         if sources is not None:
-            data_key = destination_key_prefix or _default_prefix(self)
             validators.validate_key_prefix(data_key)
-            location = None
-        else:
-            assert data_location is not None
-            location = validators.split_data_location(data_location)
+        location = validators.split_data_location(data_location) if data_location is not None else None
 
         provider = DatasetImportProvider.of_stack(
             self, query_interval=query_interval, total_timeout=total_timeout, requested_by=self.node.path
@@ -171,7 +168,7 @@ class DatasetImport(Construct):
             """The ``s3://`` location the job imports."""
             key_pattern = f"{data_key}*"
         else:
-            assert data_location is not None and location is not None
+            assert data_location is not None and location is not None  # _check_combinations
             self.bucket = self._location_bucket(data_location, location, bucket)
             self.data_location = data_location
             key_pattern = _key_pattern(location.key)
@@ -184,24 +181,17 @@ class DatasetImport(Construct):
         waits += grant_read(self, self.bucket, key_pattern, self.role)
         waits.append(provider.grant_import(self, self.role, dataset_arn))
 
-        properties: dict[str, object] = {
-            "DatasetArn": dataset_arn,
-            "RoleArn": self.role.role_arn,
-            "DataLocation": self.data_location,
-            "ImportMode": mode,
-        }
-        if publish_attribution_metrics_to_s3 is not None:
-            properties["PublishAttributionMetricsToS3"] = "true" if publish_attribution_metrics_to_s3 else "false"
-        if tags:
-            properties["Tags"] = [{"Key": k, "Value": tags[k]} for k in sorted(tags)]
-        if job_name is not None:
-            properties["JobName"] = job_name
-        else:
-            # The handler derives the name from these and the deployed stack's unique StackId.
-            properties["JobNamePrefix"] = job_name_prefix(self)
-            if data_version:
-                properties["DataVersion"] = data_version
-
+        properties = _properties(
+            dataset_arn=dataset_arn,
+            role_arn=self.role.role_arn,
+            data_location=self.data_location,
+            import_mode=mode,
+            publish_attribution_metrics_to_s3=publish_attribution_metrics_to_s3,
+            tags=tags,
+            job_name=job_name,
+            job_name_prefix=job_name_prefix(self),
+            data_version=data_version,
+        )
         self.resource = CustomResource(
             self,
             "Resource",
@@ -230,12 +220,14 @@ class DatasetImport(Construct):
     ) -> s3.IBucket:
         if bucket is not None:
             named = location.bucket_name
-            if named is not None and not validators.is_token(named) and not validators.is_token(bucket.bucket_name):
-                if bucket.bucket_name != named:
-                    raise ValueError(
-                        f"data_location {data_location!r} names bucket {named!r} but bucket= is "
-                        f"{bucket.bucket_name!r}: give one bucket"
-                    )
+            literal = (
+                named is not None and not validators.is_token(named) and not validators.is_token(bucket.bucket_name)
+            )
+            if literal and bucket.bucket_name != named:
+                raise ValueError(
+                    f"data_location {data_location!r} names bucket {named!r} but bucket= is "
+                    f"{bucket.bucket_name!r}: give one bucket"
+                )
             return bucket
         if location.bucket_name is None:
             raise ValueError(
@@ -243,6 +235,60 @@ class DatasetImport(Construct):
                 "role and bucket policy can be scoped to it"
             )
         return s3.Bucket.from_bucket_name(self, "DataBucket", location.bucket_name)
+
+
+def _validate(
+    dataset_arn: str,
+    *,
+    job_name: str | None,
+    role: iam.IRole | None,
+    tags: Mapping[str, str] | None,
+    query_interval: Duration,
+    total_timeout: Duration,
+    schema: DatasetSchema | None,
+) -> None:
+    validators.validate_dataset_arn(dataset_arn)
+    if job_name is not None:
+        validators.validate_job_name(job_name)
+    if role is not None:
+        validators.validate_role_arn(role.role_arn)
+    validators.validate_tags(tags or {})
+    validators.validate_wait(query_interval, total_timeout)
+    if schema is not None:
+        validators.validate_schema_matches_dataset(schema.dataset_type.value, dataset_arn)
+
+
+def _properties(
+    *,
+    dataset_arn: str,
+    role_arn: str,
+    data_location: str,
+    import_mode: str,
+    publish_attribution_metrics_to_s3: bool | None,
+    tags: Mapping[str, str] | None,
+    job_name: str | None,
+    job_name_prefix: str,
+    data_version: str,
+) -> dict[str, object]:
+    """The custom resource's properties (the handler's contract)."""
+    properties: dict[str, object] = {
+        "DatasetArn": dataset_arn,
+        "RoleArn": role_arn,
+        "DataLocation": data_location,
+        "ImportMode": import_mode,
+    }
+    if publish_attribution_metrics_to_s3 is not None:
+        properties["PublishAttributionMetricsToS3"] = "true" if publish_attribution_metrics_to_s3 else "false"
+    if tags:
+        properties["Tags"] = [{"Key": k, "Value": tags[k]} for k in sorted(tags)]
+    if job_name is not None:
+        properties["JobName"] = job_name
+    else:
+        # The handler derives the name from these and the deployed stack's unique StackId.
+        properties["JobNamePrefix"] = job_name_prefix
+        if data_version:
+            properties["DataVersion"] = data_version
+    return properties
 
 
 def _key_pattern(key: str | None) -> str:

@@ -24,9 +24,7 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=reason))
 
 
-def acknowledge_at_synth(
-    scope: IConstruct, rule: str, resources: Callable[[], Sequence[str]], reason: str
-) -> None:
+def acknowledge_at_synth(scope: IConstruct, rule: str, resources: Callable[[], Sequence[str]], reason: str) -> None:
     """Acknowledge ``rule[Resource::<resource>]`` for each resource, once the app is prepared.
 
     A reference to another stack's resource becomes ``Fn::ImportValue`` only when CDK prepares the
@@ -60,7 +58,9 @@ class _AcknowledgeLater:
 
     def validate(self) -> list[str]:
         for resource in self._resources():
-            acknowledge(self._scope, f"{self._rule}[Resource::{flatten_reference(self._scope, resource)}]", self._reason)
+            acknowledge(
+                self._scope, f"{self._rule}[Resource::{flatten_reference(self._scope, resource)}]", self._reason
+            )
         return []
 
 

@@ -21,8 +21,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_personalize.validators import MIN_MARGIN_SECONDS
 from constructs_personalize.nag import acknowledge, acknowledge_at_synth, acknowledge_later, flatten_reference
+from constructs_personalize.validators import MIN_MARGIN_SECONDS
 
 PROVIDER_ID = "ConstructsPersonalizeDatasetImportProvider"
 HANDLER_DIR = Path(__file__).parent / "handlers" / "dataset_import"
@@ -139,7 +139,9 @@ class DatasetImportProvider(Construct):
         name = Fn.join("", [f"personalize-import-{verb}-", stack_instance_id()])
         log_group = _log_group(self, f"{id}Logs", Fn.join("", ["/aws/lambda/", name]))
         self.handler_role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn])
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
         )
         return lambda_.Function(
             self,
@@ -333,9 +335,7 @@ def _invoke_finding(fn: lambda_.Function) -> str:
 def _log_group(scope: Construct, id: str, name: str | None = None) -> logs.LogGroup:
     # Kept on stack deletion: the logs of a failed import are what explains it afterwards. A named
     # group carries the stack instance id, so a stack deployed again does not collide with it.
-    return logs.LogGroup(
-        scope, id, log_group_name=name, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
-    )
+    return logs.LogGroup(scope, id, log_group_name=name, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN)
 
 
 def _lambda_role(scope: Construct, id: str, log_group: logs.ILogGroup) -> iam.Role:

@@ -189,7 +189,11 @@ def customer_kms_key(app: App) -> Composition:
     stack = Stack(app, "RecsEncrypted", env=ENV)
     key = kms.Key(stack, "DataKey", enable_key_rotation=True, description="Training data")
     DatasetImport(
-        stack, "Interactions", dataset_arn=_interactions_dataset(stack), sources=[_asset(SAMPLE_DIR)], encryption_key=key
+        stack,
+        "Interactions",
+        dataset_arn=_interactions_dataset(stack),
+        sources=[_asset(SAMPLE_DIR)],
+        encryption_key=key,
     )
     return Composition([stack])
 

@@ -18,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.assertions import Annotations, Match, Template
+from constructs import Construct
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, ImportMode
 from constructs_personalize.handlers.dataset_import import index
@@ -76,6 +77,7 @@ def test_job_name_ignores_assets_that_are_not_the_data() -> None:
     upgraded = _recs("RecsDev")
     upload = next(c for c in upgraded.node.find_all() if isinstance(c, s3_deployment.BucketDeployment))
     layer = upload.node.find_child("AwsCliLayer")
+    assert isinstance(layer, Construct)
     s3_assets.Asset(layer, "NewerCliCode", path=str(Path(__file__)))
     assert _job_name(plain) == _job_name(upgraded)
 
@@ -160,7 +162,9 @@ def test_key_policy_follows_the_documented_statement_for_both_principals() -> No
 
 def test_warns_with_the_statement_to_add_when_the_key_cannot_be_changed() -> None:
     stack = Stack(App(), "ImportedKey", env=ENV)
-    key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    key = kms.Key.from_key_arn(
+        stack, "Key", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
     bucket = s3.Bucket.from_bucket_attributes(stack, "Lake", bucket_name="lake", encryption_key=key)
     DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, bucket=bucket, sources=[sample_source()])
     warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("key policy"))
@@ -232,7 +236,9 @@ def _sized_upload(tmp_path: Path, data_bytes: int, **props: Any) -> dict[str, An
     # No staging copy and a fixed asset hash: the size is what matters, not the (empty) bytes.
     app = App(context={"aws:cdk:disable-asset-staging": True})
     stack = Stack(app, "Big", env=ENV)
-    source = s3_deployment.Source.asset(str(tmp_path), asset_hash=f"big{data_bytes}", asset_hash_type=AssetHashType.CUSTOM)
+    source = s3_deployment.Source.asset(
+        str(tmp_path), asset_hash=f"big{data_bytes}", asset_hash_type=AssetHashType.CUSTOM
+    )
     DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, sources=[source], **props)
     functions = Template.from_stack(stack).find_resources(
         "AWS::Lambda::Function", {"Properties": {"Handler": "index.handler", "Layers": Match.any_value()}}

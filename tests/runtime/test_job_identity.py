@@ -86,7 +86,10 @@ def test_changed_tags_are_re_applied_to_the_same_job(harness: Harness) -> None:
     harness.stubber.add_response(
         "tag_resource",
         {},
-        {"resourceArn": arn, "tags": [{"tagKey": "team", "tagValue": "search"}, {"tagKey": "owner", "tagValue": "ana"}]},
+        {
+            "resourceArn": arn,
+            "tags": [{"tagKey": "team", "tagValue": "search"}, {"tagKey": "owner", "tagValue": "ana"}],
+        },
     )
     harness.stubber.add_response("untag_resource", {}, {"resourceArn": arn, "tagKeys": ["cost"]})
     event = harness.start(_event(harness, "Update", new, old_properties=old, physical_id=arn))
@@ -97,7 +100,7 @@ def test_changed_tags_are_re_applied_to_the_same_job(harness: Harness) -> None:
 def test_fails_when_re_tagging_is_refused(harness: Harness) -> None:
     new = props(Tags=[{"Key": "team", "Value": "search"}])
     harness.stubber.add_client_error("tag_resource", "TooManyTagsException", "too many tags")
-    with pytest.raises(index.ImportFailed, match="re-tagging dataset import job .* TooManyTagsException"):
+    with pytest.raises(index.ImportFailed, match=r"re-tagging dataset import job .* TooManyTagsException"):
         harness.handler.on_event(harness.invoke("Update", new, old_properties=props(), physical_id=JOB_ARN))
 
 

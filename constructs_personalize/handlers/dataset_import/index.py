@@ -15,8 +15,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -341,7 +341,7 @@ class DatasetImportHandler:
             old_tags = {}
         wanted = dict(request.tags)
         removed = sorted(set(old_tags) - set(wanted))
-        changed = [{"tagKey": k, "tagValue": v} for k, v in request.tags if old_tags.get(k) != v]
+        changed: list[Any] = [{"tagKey": k, "tagValue": v} for k, v in request.tags if old_tags.get(k) != v]
         if not removed and not changed:
             return
         try:
