@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CfnElement, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.assertions import Match, Template
+from constructs import IConstruct
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, ImportMode
+from constructs_personalize.provider import DatasetImportProvider
 from tests.infra.helpers import (
     DATASET_ARN,
     ITEMS_ARN,
+    evaluate,
     iter_policy_statements,
     new_app,
     sample_source,
@@ -21,6 +30,14 @@ from tests.infra.helpers import (
 )
 
 PERSONALIZE = {"Service": "personalize.amazonaws.com"}
+STORE = "ConstructsPersonalizeDataStore"
+READ_ROLE = "ConstructsPersonalizeImportRole"
+PROVIDER = "ConstructsPersonalizeDatasetImportProvider"
+UPLOADS = "ConstructsPersonalizeUploads"
+STACK_UUID = "1b2c3d4e-0000-4000-8000-000000000001"
+STACK_ID = f"arn:aws:cloudformation:eu-west-1:123456789012:stack/Test/{STACK_UUID}"
+KMS_ACTIONS = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:ListGrants"]
+TLS_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def one_import(stack: Stack) -> None:
@@ -54,22 +71,179 @@ def three_imports(stack: Stack) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def three(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    app = new_app(tmp_path_factory.mktemp("three"))
-    return Template.from_stack(stack_in(app, three_imports))
+def store_sharing_imports(stack: Stack, other_data: Path) -> None:
+    """Imports with equal and with different bucket settings, and one import of a single S3 file."""
+    DatasetImport(stack, "Clicks", dataset_arn=DATASET_ARN, sources=[sample_source()])
+    # RETAIN is the default: the same settings as Clicks.
+    DatasetImport(
+        stack, "Views", dataset_arn=DATASET_ARN, sources=[sample_source()], removal_policy=RemovalPolicy.RETAIN
+    )
+    DatasetImport(
+        stack, "Scratch", dataset_arn=DATASET_ARN, sources=[sample_source()], removal_policy=RemovalPolicy.DESTROY
+    )
+    DatasetImport(
+        stack,
+        "ScratchTagged",
+        dataset_arn=DATASET_ARN,
+        sources=[sample_source()],
+        removal_policy=RemovalPolicy.DESTROY,
+        tags={"team": "recs", "Cost": "42", "env": "dev"},
+    )
+    logs = s3.Bucket(stack, "CentralLogs", enforce_ssl=True)
+    DatasetImport(
+        stack,
+        "Purchases",
+        dataset_arn=DATASET_ARN,
+        sources=[s3_deployment.Source.asset(str(other_data))],
+        server_access_logs_bucket=logs,
+    )
+    DatasetImport(
+        stack,
+        "Events",
+        dataset_arn=DATASET_ARN,
+        data_location="s3://existing-training-data/events/events.csv",
+        publish_attribution_metrics_to_s3=False,
+    )
 
 
 @pytest.fixture(scope="module")
-def one(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    app = new_app(tmp_path_factory.mktemp("one"))
-    return Template.from_stack(stack_in(app, one_import))
+def three_stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    return stack_in(new_app(tmp_path_factory.mktemp("three")), three_imports)
 
 
-def logical_id(template: Template, type_name: str, prefix: str) -> str:
-    matches = [k for k in template.find_resources(type_name) if k.startswith(prefix)]
-    assert len(matches) == 1, matches
-    return matches[0]
+@pytest.fixture(scope="module")
+def three(three_stack: Stack) -> Template:
+    return Template.from_stack(three_stack)
+
+
+@pytest.fixture(scope="module")
+def one_stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    return stack_in(new_app(tmp_path_factory.mktemp("one")), one_import)
+
+
+@pytest.fixture(scope="module")
+def one(one_stack: Stack) -> Template:
+    return Template.from_stack(one_stack)
+
+
+@pytest.fixture(scope="module")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    other_data = tmp_path_factory.mktemp("purchases")
+    (other_data / "purchases.csv").write_text(
+        "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE\nuser-001,item-0001,1735692400,buy\n"
+    )
+    app = new_app(tmp_path_factory.mktemp("shared"))
+    return stack_in(app, lambda stack: store_sharing_imports(stack, other_data))
+
+
+@pytest.fixture(scope="module")
+def shared(shared_stack: Stack) -> Template:
+    return Template.from_stack(shared_stack)
+
+
+# -- finding resources by construct path ---------------------------------------------------------------
+def at(scope: IConstruct, path: str) -> IConstruct:
+    """The construct at ``path`` (``a/b/c``) below ``scope``."""
+    node = scope
+    for part in path.split("/"):
+        node = node.node.find_child(part)
+    return node
+
+
+def lid(stack: Stack, target: IConstruct | str) -> str:
+    """Logical id of the CloudFormation resource of ``target`` (a path below the stack, or a construct)."""
+    construct = at(stack, target) if isinstance(target, str) else target
+    element = construct if isinstance(construct, CfnElement) else construct.node.default_child
+    assert isinstance(element, CfnElement), f"{construct.node.path} has no CloudFormation resource"
+    return stack.get_logical_id(element)
+
+
+def resource(template: Template, logical_id: str, type_name: str) -> dict[str, Any]:
+    found: dict[str, Any] = template.to_json()["Resources"][logical_id]
+    assert found["Type"] == type_name, (logical_id, found["Type"])
+    return found
+
+
+def import_named(stack: Stack, name: str) -> DatasetImport:
+    found = stack.node.find_child(name)
+    assert isinstance(found, DatasetImport)
+    return found
+
+
+def provider_of(stack: Stack) -> DatasetImportProvider:
+    found = stack.node.find_child(PROVIDER)
+    assert isinstance(found, DatasetImportProvider)
+    return found
+
+
+def prefix_of(imp: DatasetImport) -> str:
+    """The key prefix an import uploads to: ``<id>-<8 hex chars of its address>/``."""
+    return f"{imp.node.id}-{imp.node.addr[:8]}/"
+
+
+def upload_of(imp: DatasetImport) -> s3_deployment.BucketDeployment:
+    """The import's upload: under the stack-level uploads construct, id = import path + 8 hex of its address."""
+    uploads = Stack.of(imp).node.find_child(UPLOADS)
+    found = uploads.node.find_child(f"{imp.node.id}{imp.node.addr[:8]}")
+    assert isinstance(found, s3_deployment.BucketDeployment)
+    return found
+
+
+def upload_resource_id(stack: Stack, imp: DatasetImport) -> str:
+    return lid(stack, upload_of(imp).node.find_child("CustomResource"))
+
+
+def stores(stack: Stack) -> dict[str, IConstruct]:
+    return {c.node.id: c for c in stack.node.children if c.node.id.startswith(STORE)}
+
+
+def store_of(imp: DatasetImport) -> IConstruct:
+    """The stack-level data store that holds the import's bucket."""
+    store = imp.bucket.node.scope
+    assert store is not None and store.node.scope is Stack.of(imp), imp.bucket.node.path
+    assert re.fullmatch(rf"{STORE}([0-9A-Fa-f]{{8}})?", store.node.id), store.node.id
+    return store
+
+
+def arn_of(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def objects_of(bucket_id: str, pattern: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", [arn_of(bucket_id), f"/{pattern}"]]}
+
+
+def s3_arn(path: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{path}"]]}
+
+
+def canonical(statements: Iterable[dict[str, Any]]) -> list[str]:
+    """Statements as sorted JSON texts: compares policies exactly, whatever the statement order."""
+    return sorted(json.dumps(s, sort_keys=True) for s in statements)
+
+
+def statements_of(template: Template, policy_id: str) -> list[dict[str, Any]]:
+    document = resource(template, policy_id, "AWS::IAM::Policy")["Properties"]["PolicyDocument"]
+    statements: list[dict[str, Any]] = document["Statement"]
+    return statements
+
+
+def assert_tls_only(template: Template, stack: Stack, bucket_path: str) -> None:
+    bucket = lid(stack, bucket_path)
+    policy = resource(template, lid(stack, f"{bucket_path}/Policy"), "AWS::S3::BucketPolicy")["Properties"]
+    assert policy["Bucket"] == {"Ref": bucket}
+    assert {
+        "Action": "s3:*",
+        "Condition": TLS_ONLY,
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Resource": [arn_of(bucket), objects_of(bucket, "*")],
+    } in policy["PolicyDocument"]["Statement"]
+
+
+def sse_defaults(bucket: dict[str, Any]) -> list[dict[str, Any]]:
+    rules = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    return [rule["ServerSideEncryptionByDefault"] for rule in rules]
 
 
 # -- one provider per stack ------------------------------------------------------------------------
@@ -95,187 +269,222 @@ def test_a_second_and_third_import_add_no_provider_resources(one: Template, thre
     three.resource_count_is("Custom::S3AutoDeleteObjects", 2)
 
 
-# -- the bucket ------------------------------------------------------------------------------------
-def test_created_bucket_is_private_encrypted_logged_and_retained(one: Template) -> None:
-    data_bucket = logical_id(one, "AWS::S3::Bucket", "InteractionsDataBucket")
-    one.has_resource(
-        "AWS::S3::Bucket",
-        {
-            "Properties": {
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-                },
-                "LoggingConfiguration": {
-                    "DestinationBucketName": {"Ref": Match.string_like_regexp("InteractionsAccessLogsBucket")}
-                },
-            },
-            "DeletionPolicy": "Retain",
-        },
+# -- the data store ----------------------------------------------------------------------------------
+def test_default_store_is_one_stack_level_bucket_private_encrypted_tls_only_logged_and_retained(
+    one_stack: Stack, one: Template
+) -> None:
+    imp = import_named(one_stack, "Interactions")
+    assert imp.node.try_find_child("DataBucket") is None
+    assert imp.node.try_find_child("AccessLogsBucket") is None
+    assert list(stores(one_stack)) == [STORE]
+    assert imp.bucket is at(one_stack, f"{STORE}/DataBucket")
+
+    bucket_id = lid(one_stack, f"{STORE}/DataBucket")
+    logs_id = lid(one_stack, f"{STORE}/AccessLogsBucket")
+    blocked = {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    for logical_id in (bucket_id, logs_id):
+        bucket = resource(one, logical_id, "AWS::S3::Bucket")
+        assert bucket["DeletionPolicy"] == "Retain" and bucket["UpdateReplacePolicy"] == "Retain"
+        assert bucket["Properties"]["PublicAccessBlockConfiguration"] == blocked
+        assert sse_defaults(bucket) == [{"SSEAlgorithm": "AES256"}]
+    data = resource(one, bucket_id, "AWS::S3::Bucket")["Properties"]
+    assert data["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs_id}
+    assert_tls_only(one, one_stack, f"{STORE}/DataBucket")
+    assert_tls_only(one, one_stack, f"{STORE}/AccessLogsBucket")
+    # Retained buckets keep their objects.
+    one.resource_count_is("Custom::S3AutoDeleteObjects", 0)
+
+
+def test_imports_with_equal_bucket_settings_share_a_store_and_different_settings_get_their_own(
+    shared_stack: Stack, shared: Template
+) -> None:
+    clicks, views, scratch, tagged, purchases = (
+        import_named(shared_stack, name) for name in ("Clicks", "Views", "Scratch", "ScratchTagged", "Purchases")
     )
-    assert data_bucket
+    default = at(shared_stack, STORE)
+    assert store_of(clicks) is default and store_of(views) is default
+    assert clicks.bucket is views.bucket
+    assert store_of(scratch) is store_of(tagged) and scratch.bucket is tagged.bucket
+    others = {store_of(scratch).node.id, store_of(purchases).node.id}
+    assert len(others) == 2 and STORE not in others
+    assert set(stores(shared_stack)) == {STORE, *others}
+
+    # A given logs bucket replaces the store's own.
+    assert store_of(purchases).node.try_find_child("AccessLogsBucket") is None
+    purchases_bucket = resource(shared, lid(shared_stack, purchases.bucket), "AWS::S3::Bucket")
+    assert purchases_bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {
+        "Ref": lid(shared_stack, "CentralLogs")
+    }
+    # Every upload writes to its own import's store bucket.
+    for imp in (clicks, views, scratch, tagged, purchases):
+        upload = resource(shared, upload_resource_id(shared_stack, imp), "Custom::CDKBucketDeployment")
+        assert upload["Properties"]["DestinationBucketName"] == {"Ref": lid(shared_stack, imp.bucket)}
 
 
-def test_bucket_policy_lets_personalize_read_without_condition_keys_and_denies_plain_http(one: Template) -> None:
-    data_bucket = logical_id(one, "AWS::S3::Bucket", "InteractionsDataBucket")
-    statements = [
-        s
-        for _, s in iter_policy_statements(one.to_json())
-        if s.get("Principal") == PERSONALIZE and s.get("Effect") == "Allow" and "s3:GetObject" in s["Action"]
-    ]
-    assert len(statements) == 1
-    statement = statements[0]
-    assert sorted(statement["Action"]) == ["s3:GetObject", "s3:ListBucket"]
-    assert "Condition" not in statement
-    assert statement["Resource"] == [
-        {"Fn::GetAtt": [data_bucket, "Arn"]},
-        {"Fn::Join": ["", [{"Fn::GetAtt": [data_bucket, "Arn"]}, "/*"]]},
-    ]
-    one.has_resource_properties(
-        "AWS::S3::BucketPolicy",
-        {
-            "Bucket": {"Ref": data_bucket},
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
-                )
-            },
-        },
-    )
+def test_bucket_policy_lets_personalize_read_each_import_prefix_only_without_condition_keys(
+    shared_stack: Stack, shared: Template
+) -> None:
+    by_store: dict[str, list[DatasetImport]] = {}
+    for name in ("Clicks", "Views", "Scratch", "ScratchTagged", "Purchases"):
+        imp = import_named(shared_stack, name)
+        by_store.setdefault(lid(shared_stack, imp.bucket), []).append(imp)
+    assert [len(imports) for imports in by_store.values()] == [2, 2, 1]
 
-
-def test_kms_key_policy_lets_personalize_and_the_role_use_the_key(three: Template) -> None:
-    three.has_resource_properties(
-        "AWS::S3::Bucket",
-        {
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [
-                    {
-                        "ServerSideEncryptionByDefault": {
-                            "SSEAlgorithm": "aws:kms",
-                            "KMSMasterKeyID": {"Fn::GetAtt": [Match.string_like_regexp("DataKey"), "Arn"]},
-                        },
-                        "BucketKeyEnabled": True,
-                    }
-                ]
-            },
-        },
-    )
-    three.has_resource_properties(
-        "AWS::KMS::Key",
-        {
-            "KeyPolicy": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Principal": PERSONALIZE,
-                                "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                            }
-                        )
-                    ]
-                )
+    for bucket_id, imports in by_store.items():
+        store = store_of(imports[0]).node.id
+        policy = resource(shared, lid(shared_stack, f"{store}/DataBucket/Policy"), "AWS::S3::BucketPolicy")
+        granted = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Principal") == PERSONALIZE]
+        # One statement per import, on the bucket and that import's prefix: never "<bucket>/*", no Condition.
+        assert canonical(granted) == canonical(
+            {
+                "Action": ["s3:GetObject", "s3:ListBucket"],
+                "Effect": "Allow",
+                "Principal": PERSONALIZE,
+                "Resource": [arn_of(bucket_id), objects_of(bucket_id, f"{prefix_of(imp)}*")],
             }
-        },
-    )
-    encrypted_role = logical_id(three, "AWS::IAM::Role", "EncryptedRole")
-    three.has_resource_properties(
-        "AWS::IAM::Policy",
+            for imp in imports
+        )
+        assert_tls_only(shared, shared_stack, f"{store}/DataBucket")
+
+    # No other bucket policy (the access-logs buckets, the user's logs bucket) lets Personalize in.
+    template = shared.to_json()
+    holders = {
+        logical
+        for logical, statement in iter_policy_statements(template)
+        if template["Resources"][logical]["Type"] == "AWS::S3::BucketPolicy"
+        and PERSONALIZE["Service"] in json.dumps(statement.get("Principal"))
+    }
+    assert holders == {
+        lid(shared_stack, f"{store_of(imps[0]).node.id}/DataBucket/Policy") for imps in by_store.values()
+    }
+
+
+def test_kms_key_policy_has_one_statement_for_personalize_and_the_role(three_stack: Stack, three: Template) -> None:
+    encrypted = import_named(three_stack, "Encrypted")
+    key_id = lid(three_stack, "DataKey")
+    role_id = lid(three_stack, READ_ROLE)
+    bucket = resource(three, lid(three_stack, encrypted.bucket), "AWS::S3::Bucket")
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
         {
-            "Roles": [{"Ref": encrypted_role}],
-            "PolicyDocument": {
-                "Statement": Match.array_with([Match.object_like({"Action": ["kms:Decrypt", "kms:DescribeKey"]})])
-            },
-        },
-    )
+            "BucketKeyEnabled": True,
+            "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": arn_of(key_id)},
+        }
+    ]
+
+    statements = resource(three, key_id, "AWS::KMS::Key")["Properties"]["KeyPolicy"]["Statement"]
+    ours = [s for s in statements if "personalize" in json.dumps(s) or role_id in json.dumps(s)]
+    assert len(ours) == 1, ours
+    statement = {**ours[0], "Action": sorted(ours[0]["Action"])}
+    assert statement == {
+        "Sid": "PersonalizeDatasetImportUseOfTheKey",
+        "Effect": "Allow",
+        "Principal": {"Service": "personalize.amazonaws.com", "AWS": arn_of(role_id)},
+        "Action": KMS_ACTIONS,
+        "Resource": "*",
+    }
+
+    # The role itself reads with the key; it makes no data keys.
+    role_statements = statements_of(three, lid(three_stack, f"{READ_ROLE}/DefaultPolicy"))
+    kms_statements = [s for s in role_statements if "kms:" in json.dumps(s["Action"])]
+    assert kms_statements == [
+        {"Action": ["kms:Decrypt", "kms:DescribeKey"], "Effect": "Allow", "Resource": arn_of(key_id)}
+    ]
 
 
-def test_destroy_removal_policy_empties_and_deletes_the_bucket(three: Template) -> None:
-    bucket = logical_id(three, "AWS::S3::Bucket", "EncryptedDataBucket")
-    assert three.to_json()["Resources"][bucket]["DeletionPolicy"] == "Delete"
-    three.has_resource_properties("Custom::S3AutoDeleteObjects", {"BucketName": {"Ref": bucket}})
+def test_destroy_removal_policy_empties_and_deletes_only_its_own_store(three_stack: Stack, three: Template) -> None:
+    store = store_of(import_named(three_stack, "Encrypted")).node.id
+    assert store != STORE
+    destroyed = {lid(three_stack, f"{store}/DataBucket"), lid(three_stack, f"{store}/AccessLogsBucket")}
+    for logical_id in destroyed:
+        bucket = resource(three, logical_id, "AWS::S3::Bucket")
+        assert bucket["DeletionPolicy"] == "Delete" and bucket["UpdateReplacePolicy"] == "Delete"
+    emptied = {
+        r["Properties"]["BucketName"]["Ref"] for r in three.find_resources("Custom::S3AutoDeleteObjects").values()
+    }
+    assert emptied == destroyed
+    # The default store of the same stack stays retained.
+    assert resource(three, lid(three_stack, f"{STORE}/DataBucket"), "AWS::S3::Bucket")["DeletionPolicy"] == "Retain"
 
 
 # -- the role Personalize assumes ------------------------------------------------------------------
-def test_role_trusts_personalize_only_for_this_account_and_region(one: Template) -> None:
-    one.has_resource_properties(
-        "AWS::IAM::Role",
+def test_one_stack_role_trusts_personalize_only_for_this_account_and_region(
+    three_stack: Stack, three: Template
+) -> None:
+    role = at(three_stack, READ_ROLE)
+    assert isinstance(role, iam.Role)
+    for name in ("Interactions", "Items", "Encrypted"):
+        assert import_named(three_stack, name).role is role
+    trusting = [
+        logical
+        for logical, r in three.find_resources("AWS::IAM::Role").items()
+        if PERSONALIZE in [s["Principal"] for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]]
+    ]
+    assert trusting == [lid(three_stack, role)]
+    trust = resource(three, lid(three_stack, role), "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"] == [
         {
-            "AssumeRolePolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "sts:AssumeRole",
-                        "Effect": "Allow",
-                        "Principal": PERSONALIZE,
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": "123456789012"},
-                            "ArnLike": {
-                                "aws:SourceArn": {
-                                    "Fn::Join": [
-                                        "",
-                                        ["arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:*"],
-                                    ]
-                                }
-                            },
-                        },
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": PERSONALIZE,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "123456789012"},
+                "ArnLike": {
+                    "aws:SourceArn": {
+                        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:*"]]
                     }
-                ]
-            }
-        },
-    )
-
-
-def test_role_reads_only_the_data_location(one: Template, three: Template) -> None:
-    bucket = logical_id(one, "AWS::S3::Bucket", "InteractionsDataBucket")
-    role = logical_id(one, "AWS::IAM::Role", "InteractionsRole")
-    policy = next(
-        p for p in one.find_resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role}]
-    )
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    prefix = one.find_resources(RESOURCE_TYPE)[logical_id(one, RESOURCE_TYPE, "Interactions")]["Properties"][
-        "DataLocation"
-    ]["Fn::Join"][1][2]
-    assert prefix.startswith("/Interactions-") and prefix.endswith("/")
-    assert {
-        "Action": "s3:GetObject",
-        "Effect": "Allow",
-        "Sid": "ReadTrainingData",
-        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, f"{prefix}*"]]},
-    } in statements
-    assert {
-        "Action": "s3:ListBucket",
-        "Effect": "Allow",
-        "Sid": "ListTrainingData",
-        "Resource": {"Fn::GetAtt": [bucket, "Arn"]},
-    } in statements
-    items_role = logical_id(three, "AWS::IAM::Role", "ItemsRole")
-    three.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": items_role}],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Action": "s3:GetObject",
-                                "Resource": {
-                                    "Fn::Join": [
-                                        "",
-                                        ["arn:", {"Ref": "AWS::Partition"}, ":s3:::existing-training-data/items/*"],
-                                    ]
-                                },
-                            }
-                        )
-                    ]
-                )
+                },
             },
-        },
+        }
+    ]
+
+
+def test_role_reads_only_each_import_data_location(three_stack: Stack, three: Template) -> None:
+    interactions, encrypted = import_named(three_stack, "Interactions"), import_named(three_stack, "Encrypted")
+    default_bucket = lid(three_stack, interactions.bucket)
+    encrypted_bucket = lid(three_stack, encrypted.bucket)
+    policy_id = lid(three_stack, f"{READ_ROLE}/DefaultPolicy")
+    policy = resource(three, policy_id, "AWS::IAM::Policy")["Properties"]
+    assert policy["Roles"] == [{"Ref": lid(three_stack, READ_ROLE)}]
+    assert canonical(policy["PolicyDocument"]["Statement"]) == canonical(
+        [
+            {
+                "Action": "s3:GetObject",
+                "Effect": "Allow",
+                "Resource": objects_of(default_bucket, f"{prefix_of(interactions)}*"),
+            },
+            {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arn_of(default_bucket)},
+            {"Action": "s3:GetObject", "Effect": "Allow", "Resource": s3_arn("existing-training-data/items/*")},
+            {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": s3_arn("existing-training-data")},
+            {
+                "Action": "s3:GetObject",
+                "Effect": "Allow",
+                "Resource": objects_of(encrypted_bucket, f"{prefix_of(encrypted)}*"),
+            },
+            {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arn_of(encrypted_bucket)},
+            {
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Effect": "Allow",
+                "Resource": arn_of(lid(three_stack, "DataKey")),
+            },
+        ]
+    )
+
+
+def test_role_reads_exactly_the_file_of_a_single_file_data_location(shared_stack: Stack, shared: Template) -> None:
+    statements = statements_of(shared, lid(shared_stack, f"{READ_ROLE}/DefaultPolicy"))
+    reads = [s["Resource"] for s in statements if s["Action"] == "s3:GetObject"]
+    assert s3_arn("existing-training-data/events/events.csv") in reads
+    assert s3_arn("existing-training-data/events/*") not in reads
+    assert s3_arn("existing-training-data/*") not in reads
+    uploaded = [import_named(shared_stack, n) for n in ("Clicks", "Views", "Scratch", "ScratchTagged", "Purchases")]
+    assert canonical(reads) == canonical(
+        [s3_arn("existing-training-data/events/events.csv")]
+        + [objects_of(lid(shared_stack, imp.bucket), f"{prefix_of(imp)}*") for imp in uploaded]
     )
 
 
@@ -292,46 +501,100 @@ def test_no_policy_grants_a_bare_wildcard_action(three: Template) -> None:
         assert not any(a.endswith(":*") for a in actions), (logical, actions)
 
 
-def test_handler_may_pass_only_the_import_roles_and_only_to_personalize(three: Template) -> None:
-    roles = sorted(
-        logical_id(three, "AWS::IAM::Role", f"{name}Role") for name in ("Interactions", "Items", "Encrypted")
-    )
-    statement = next(s for _, s in iter_policy_statements(three.to_json()) if s.get("Action") == "iam:PassRole")
-    assert sorted(r["Fn::GetAtt"][0] for r in statement["Resource"]) == roles
-    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}}
-    personalize = next(
-        s for _, s in iter_policy_statements(three.to_json()) if s.get("Sid") == "StartAndDescribeImportJobs"
-    )
-    assert sorted(personalize["Action"]) == [
-        "personalize:CreateDatasetImportJob",
-        "personalize:DescribeDatasetImportJob",
-        "personalize:TagResource",
+def test_shared_handler_policy_names_no_import_role_or_dataset(three_stack: Stack, three: Template) -> None:
+    handler_policy = resource(three, lid(three_stack, f"{PROVIDER}/HandlerRole/DefaultPolicy"), "AWS::IAM::Policy")
+    assert handler_policy["Properties"]["Roles"] == [{"Ref": lid(three_stack, f"{PROVIDER}/HandlerRole")}]
+    statements = [
+        {k: v for k, v in s.items() if k != "Sid"} for s in handler_policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert DATASET_ARN in personalize["Resource"] and ITEMS_ARN in personalize["Resource"]
-
-
-def test_handler_functions_use_the_latest_python_and_log_to_their_own_group(one: Template) -> None:
-    one.has_resource_properties(
-        "AWS::Lambda::Function",
-        {
-            "Handler": "index.on_event",
-            "Runtime": "python3.14",
-            "Environment": {"Variables": {"WAIT_BUDGET_SECONDS": "3540"}},
-            "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("HandlerLogs")}},
-        },
-    )
-    one.has_resource_properties(
-        "AWS::IAM::Role",
-        {
-            "AssumeRolePolicyDocument": {
-                "Statement": [Match.object_like({"Principal": {"Service": "lambda.amazonaws.com"}})]
+    logs = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert canonical(statements) == canonical(
+        [
+            {
+                "Action": [
+                    "personalize:CreateDatasetImportJob",
+                    "personalize:DescribeDatasetImportJob",
+                    "personalize:TagResource",
+                    "personalize:UntagResource",
+                ],
+                "Effect": "Allow",
+                "Resource": {
+                    "Fn::Join": [
+                        "",
+                        ["arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:dataset-import-job/*"],
+                    ]
+                },
             },
-            "ManagedPolicyArns": Match.absent(),
-        },
+            {"Action": logs, "Effect": "Allow", "Resource": arn_of(lid(three_stack, f"{PROVIDER}/OnEventLogs"))},
+            {"Action": logs, "Effect": "Allow", "Resource": arn_of(lid(three_stack, f"{PROVIDER}/IsCompleteLogs"))},
+        ]
     )
 
 
-def test_waiter_state_machine_logs_everything_and_is_traced(one: Template) -> None:
+def test_each_import_grants_the_handler_its_own_role_and_dataset_in_a_policy_of_its_own(
+    three_stack: Stack, three: Template
+) -> None:
+    handler_role = lid(three_stack, f"{PROVIDER}/HandlerRole")
+    read_role = arn_of(lid(three_stack, READ_ROLE))
+    own: dict[str, str] = {}
+    for name, dataset in (("Interactions", DATASET_ARN), ("Items", ITEMS_ARN), ("Encrypted", DATASET_ARN)):
+        policy_id = lid(three_stack, f"{name}/HandlerAccess")
+        own[policy_id] = dataset
+        policy = resource(three, policy_id, "AWS::IAM::Policy")["Properties"]
+        assert policy["Roles"] == [{"Ref": handler_role}]
+        assert policy["PolicyDocument"]["Statement"] == [
+            {
+                "Action": "iam:PassRole",
+                "Condition": {"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
+                "Effect": "Allow",
+                "Resource": read_role,
+            },
+            {"Action": "personalize:CreateDatasetImportJob", "Effect": "Allow", "Resource": dataset},
+        ]
+    # Nothing else passes a role or names a dataset: no shared policy ties one import to another.
+    for logical, statement in iter_policy_statements(three.to_json()):
+        text = json.dumps(statement)
+        if "iam:PassRole" in text:
+            assert logical in own, logical
+        for dataset in (DATASET_ARN, ITEMS_ARN):
+            if dataset in text:
+                assert own.get(logical) == dataset, (logical, dataset)
+
+
+def test_handler_functions_use_the_latest_python_and_log_to_their_own_named_group(
+    one_stack: Stack, one: Template
+) -> None:
+    handler_role = lid(one_stack, f"{PROVIDER}/HandlerRole")
+    groups = set()
+    for construct_id, handler, verb in (
+        ("OnEvent", "index.on_event", "start"),
+        ("IsComplete", "index.is_complete", "check"),
+    ):
+        function = resource(one, lid(one_stack, f"{PROVIDER}/{construct_id}"), "AWS::Lambda::Function")["Properties"]
+        assert function["Handler"] == handler
+        assert function["Runtime"] == "python3.14"
+        assert function["Environment"] == {"Variables": {"WAIT_BUDGET_SECONDS": "3540"}}
+        assert function["Role"] == arn_of(handler_role)
+        # The name follows the deployed stack instance (its StackId), not the synth.
+        name = evaluate(function["FunctionName"], STACK_ID)
+        assert name == f"personalize-import-{verb}-{STACK_UUID}"
+        other_uuid = "1b2c3d4e-0000-4000-8000-00000000000b"
+        assert evaluate(function["FunctionName"], STACK_ID.replace(STACK_UUID, other_uuid)).endswith(other_uuid)
+        group_id = function["LoggingConfig"]["LogGroup"]["Ref"]
+        group = resource(one, group_id, "AWS::Logs::LogGroup")
+        assert evaluate(group["Properties"]["LogGroupName"], STACK_ID) == f"/aws/lambda/{name}"
+        assert group["Properties"]["RetentionInDays"] == 365
+        assert group["DeletionPolicy"] == "Retain"
+        groups.add(group_id)
+    assert len(groups) == 2
+    role = resource(one, handler_role, "AWS::IAM::Role")["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+    assert "ManagedPolicyArns" not in role
+
+
+def test_waiter_state_machine_logs_everything_to_a_vended_group_and_is_traced(one_stack: Stack, one: Template) -> None:
     one.has_resource_properties(
         "AWS::StepFunctions::StateMachine",
         {
@@ -339,55 +602,206 @@ def test_waiter_state_machine_logs_everything_and_is_traced(one: Template) -> No
             "TracingConfiguration": {"Enabled": True},
         },
     )
+    (machine,) = one.find_resources("AWS::StepFunctions::StateMachine").values()
+    (destination,) = machine["Properties"]["LoggingConfiguration"]["Destinations"]
+    group_id = lid(one_stack, f"{PROVIDER}/WaiterLogs")
+    assert destination == {"CloudWatchLogsLogGroup": {"LogGroupArn": arn_of(group_id)}}
+    group = resource(one, group_id, "AWS::Logs::LogGroup")
+    assert evaluate(group["Properties"]["LogGroupName"], STACK_ID) == (
+        f"/aws/vendedlogs/states/personalize-import-waiter-{STACK_UUID}"
+    )
+    assert group["Properties"]["RetentionInDays"] == 365
+    assert group["DeletionPolicy"] == "Retain"
 
 
 # -- the custom resource ---------------------------------------------------------------------------
-def test_custom_resource_carries_the_contract_properties(three: Template) -> None:
-    interactions = three.find_resources(RESOURCE_TYPE)[logical_id(three, RESOURCE_TYPE, "Interactions")]["Properties"]
-    assert interactions["DatasetArn"] == DATASET_ARN
-    assert interactions["ImportMode"] == "FULL"
-    assert interactions["PublishAttributionMetricsToS3"] == "true"
-    assert interactions["Tags"] == [{"Key": "team", "Value": "recs"}]
-    assert interactions["RoleArn"] == {"Fn::GetAtt": [logical_id(three, "AWS::IAM::Role", "InteractionsRole"), "Arn"]}
-    three.has_resource_properties(
-        RESOURCE_TYPE,
-        {
-            "DatasetArn": ITEMS_ARN,
-            "JobName": "items-2026-11",
-            "ImportMode": "INCREMENTAL",
-            "DataLocation": "s3://existing-training-data/items/",
-            "PublishAttributionMetricsToS3": Match.absent(),
-            "Tags": Match.absent(),
+def test_custom_resource_carries_the_contract_properties(three_stack: Stack, three: Template) -> None:
+    interactions, items, encrypted = (import_named(three_stack, n) for n in ("Interactions", "Items", "Encrypted"))
+    common = {
+        "ServiceToken": three_stack.resolve(provider_of(three_stack).service_token),
+        "ServiceTimeout": "3600",
+        "RoleArn": arn_of(lid(three_stack, READ_ROLE)),
+    }
+
+    def properties(imp: DatasetImport) -> dict[str, Any]:
+        found: dict[str, Any] = resource(three, lid(three_stack, imp.resource), RESOURCE_TYPE)["Properties"]
+        return found
+
+    def location(imp: DatasetImport) -> dict[str, Any]:
+        return {"Fn::Join": ["", ["s3://", {"Ref": lid(three_stack, imp.bucket)}, f"/{prefix_of(imp)}"]]}
+
+    version = properties(interactions)["DataVersion"]
+    assert re.fullmatch(r"[0-9a-f]{32}", version), version
+    assert properties(interactions) == {
+        **common,
+        "DatasetArn": DATASET_ARN,
+        "DataLocation": location(interactions),
+        "ImportMode": "FULL",
+        "PublishAttributionMetricsToS3": "true",
+        "Tags": [{"Key": "team", "Value": "recs"}],
+        "JobNamePrefix": "Interactions",
+        "DataVersion": version,
+    }
+    # An explicit job name: no prefix, no data version.
+    assert properties(items) == {
+        **common,
+        "DatasetArn": ITEMS_ARN,
+        "DataLocation": "s3://existing-training-data/items/",
+        "ImportMode": "INCREMENTAL",
+        "JobName": "items-2026-11",
+    }
+    # The same local data: the same data version.
+    assert properties(encrypted) == {
+        **common,
+        "DatasetArn": DATASET_ARN,
+        "DataLocation": location(encrypted),
+        "ImportMode": "FULL",
+        "JobNamePrefix": "Encrypted",
+        "DataVersion": version,
+    }
+
+
+def test_custom_resource_sorts_tags_and_versions_data_by_content(shared_stack: Stack, shared: Template) -> None:
+    def properties(name: str) -> dict[str, Any]:
+        imp = import_named(shared_stack, name)
+        found: dict[str, Any] = resource(shared, lid(shared_stack, imp.resource), RESOURCE_TYPE)["Properties"]
+        return found
+
+    assert properties("ScratchTagged")["Tags"] == [
+        {"Key": "Cost", "Value": "42"},
+        {"Key": "env", "Value": "dev"},
+        {"Key": "team", "Value": "recs"},
+    ]
+    assert properties("Clicks")["DataVersion"] == properties("Views")["DataVersion"]
+    assert properties("Purchases")["DataVersion"] != properties("Clicks")["DataVersion"]
+    # Data already in S3 has no local version; the derived name needs only its prefix.
+    events = properties("Events")
+    assert events["DataLocation"] == "s3://existing-training-data/events/events.csv"
+    assert events["PublishAttributionMetricsToS3"] == "false"
+    assert events["JobNamePrefix"] == "Events"
+    assert "DataVersion" not in events and "JobName" not in events and "Tags" not in events
+
+
+def test_import_waits_for_its_upload_read_grants_bucket_policy_handler_grant_and_key(
+    three_stack: Stack, three: Template
+) -> None:
+    interactions, items, encrypted = (import_named(three_stack, n) for n in ("Interactions", "Items", "Encrypted"))
+    role_policy = lid(three_stack, f"{READ_ROLE}/DefaultPolicy")
+
+    def depends_on(imp: DatasetImport) -> set[str]:
+        return set(resource(three, lid(three_stack, imp.resource), RESOURCE_TYPE).get("DependsOn", []))
+
+    def under_upload(imp: DatasetImport) -> set[str]:
+        """Logical ids of everything the import's BucketDeployment creates (its custom resource, layer...)."""
+        return {three_stack.get_logical_id(c) for c in upload_of(imp).node.find_all() if isinstance(c, CfnElement)}
+
+    expected = {
+        interactions: {
+            upload_resource_id(three_stack, interactions),
+            role_policy,
+            lid(three_stack, f"{STORE}/DataBucket/Policy"),
+            lid(three_stack, "Interactions/HandlerAccess"),
         },
-    )
-
-
-def test_import_waits_for_the_upload_the_role_policy_and_the_bucket_policy(three: Template) -> None:
-    resource = three.find_resources(RESOURCE_TYPE)[logical_id(three, RESOURCE_TYPE, "Interactions")]
-    depends_on: list[str] = resource["DependsOn"]
-    assert logical_id(three, "Custom::CDKBucketDeployment", "InteractionsUploadCustomResource") in depends_on
-    assert logical_id(three, "AWS::IAM::Policy", "InteractionsRoleDefaultPolicy") in depends_on
-    assert logical_id(three, "AWS::S3::BucketPolicy", "InteractionsDataBucketPolicy") in depends_on
-    encrypted = three.find_resources(RESOURCE_TYPE)[logical_id(three, RESOURCE_TYPE, "Encrypted")]
-    assert logical_id(three, "AWS::KMS::Key", "DataKey") in encrypted["DependsOn"]
-
-
-def test_upload_goes_to_the_import_prefix_and_prunes_stale_files(three: Template) -> None:
-    three.has_resource_properties(
-        "Custom::CDKBucketDeployment",
-        {
-            "DestinationBucketKeyPrefix": Match.string_like_regexp(r"^Interactions-[0-9a-f]{8}/$"),
-            "Prune": True,
+        items: {role_policy, lid(three_stack, "Items/HandlerAccess")},
+        encrypted: {
+            upload_resource_id(three_stack, encrypted),
+            role_policy,
+            lid(three_stack, f"{store_of(encrypted).node.id}/DataBucket/Policy"),
+            lid(three_stack, "Encrypted/HandlerAccess"),
+            lid(three_stack, "DataKey"),
+            # The second FULL import of the same dataset runs after the first.
+            lid(three_stack, interactions.resource),
         },
+    }
+    for imp, wanted in expected.items():
+        found = depends_on(imp)
+        assert wanted <= found, (imp.node.id, wanted - found)
+        extra = found - wanted
+        own_upload = under_upload(imp) if imp is not items else set()
+        assert extra <= own_upload, (imp.node.id, extra - own_upload)
+
+
+def test_imports_of_one_dataset_run_full_first_then_in_declaration_order(tmp_path: Path) -> None:
+    stack = stack_in(new_app(tmp_path), lambda _: None, "Ordered")
+    first_incremental = DatasetImport(
+        stack,
+        "FirstIncremental",
+        dataset_arn=DATASET_ARN,
+        data_location="s3://existing-training-data/first/",
+        import_mode=ImportMode.INCREMENTAL,
     )
+    full = DatasetImport(stack, "Full", dataset_arn=DATASET_ARN, data_location="s3://existing-training-data/full/")
+    second_incremental = DatasetImport(
+        stack,
+        "SecondIncremental",
+        dataset_arn=DATASET_ARN,
+        data_location="s3://existing-training-data/second/",
+        import_mode=ImportMode.INCREMENTAL,
+    )
+    other = DatasetImport(stack, "Items", dataset_arn=ITEMS_ARN, data_location="s3://existing-training-data/items/")
+    imports = {lid(stack, imp.resource): imp.node.id for imp in (first_incremental, full, second_incremental, other)}
+    resources = Template.from_stack(stack).find_resources(RESOURCE_TYPE)
+    assert set(resources) == set(imports)
+    waits_for = {
+        imports[logical]: sorted(imports[d] for d in r.get("DependsOn", []) if d in imports)
+        for logical, r in resources.items()
+    }
+    assert waits_for == {
+        "Full": [],
+        "FirstIncremental": ["Full"],
+        "SecondIncremental": ["FirstIncremental"],
+        "Items": [],
+    }
 
 
-def test_composers_get_job_arn_and_name_from_the_custom_resource(tmp_path: Path) -> None:
-    app = new_app(tmp_path)
-    stack = Stack(app, "Attrs")
+def test_upload_goes_to_the_import_prefix_in_its_store_and_prunes_stale_files(
+    three_stack: Stack, three: Template
+) -> None:
+    for name in ("Interactions", "Encrypted"):
+        imp = import_named(three_stack, name)
+        upload = upload_of(imp)
+        assert upload.node.scope is at(three_stack, UPLOADS)
+        properties = resource(three, upload_resource_id(three_stack, imp), "Custom::CDKBucketDeployment")["Properties"]
+        assert re.fullmatch(rf"{name}-[0-9a-f]{{8}}/", properties["DestinationBucketKeyPrefix"])
+        assert properties["DestinationBucketKeyPrefix"] == prefix_of(imp)
+        assert properties["DestinationBucketName"] == {"Ref": lid(three_stack, imp.bucket)}
+        assert properties["Prune"] is True
+    # Data already in S3 is not uploaded.
+    assert not [c for c in at(three_stack, UPLOADS).node.children if c.node.id.startswith("Items")]
+
+
+def test_upload_role_and_log_group_exist_only_with_an_upload(one_stack: Stack, tmp_path: Path) -> None:
+    provider = provider_of(one_stack)
+    assert upload_of(import_named(one_stack, "Interactions")).handler_role is at(provider, "UploadRole")
+    assert provider.node.try_find_child("UploadLogs") is not None
+
+    stack = stack_in(new_app(tmp_path), lambda _: None, "NoUpload")
+    DatasetImport(stack, "Items", dataset_arn=ITEMS_ARN, data_location="s3://existing-training-data/items/")
+    template = Template.from_stack(stack)
+    provider = provider_of(stack)
+    assert provider.node.try_find_child("UploadRole") is None
+    assert provider.node.try_find_child("UploadLogs") is None
+    assert stack.node.try_find_child(UPLOADS) is None
+    template.resource_count_is("Custom::CDKBucketDeployment", 0)
+
+
+def test_composers_get_bucket_role_job_arn_and_name(tmp_path: Path) -> None:
+    stack = stack_in(new_app(tmp_path), lambda _: None, "Attrs")
     imp = DatasetImport(stack, "Imp", dataset_arn=DATASET_ARN, sources=[sample_source()])
     resolved: dict[str, Any] = stack.resolve({"arn": imp.job_arn, "name": imp.job_name})
-    cr = stack.get_logical_id(imp.resource.node.default_child)  # type: ignore[arg-type]
+    cr = lid(stack, imp.resource)
     assert resolved == {"arn": {"Fn::GetAtt": [cr, "DatasetImportJobArn"]}, "name": {"Fn::GetAtt": [cr, "JobName"]}}
-    assert imp.bucket is imp.node.find_child("DataBucket")
-    assert imp.role is imp.node.find_child("Role")
+    assert isinstance(imp.bucket, s3.Bucket)
+    assert imp.bucket is at(stack, f"{STORE}/DataBucket")
+    assert imp.role is at(stack, READ_ROLE)
+
+    given = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::123456789012:role/personalize-import")
+    own_role = DatasetImport(stack, "OwnRole", dataset_arn=ITEMS_ARN, sources=[sample_source()], role=given)
+    assert own_role.role is given
+    assert own_role.bucket is imp.bucket
+    template = Template.from_stack(stack)
+    properties = resource(template, lid(stack, own_role.resource), RESOURCE_TYPE)["Properties"]
+    assert properties["RoleArn"] == "arn:aws:iam::123456789012:role/personalize-import"
+    assert resource(template, lid(stack, imp.resource), RESOURCE_TYPE)["Properties"]["RoleArn"] == arn_of(
+        lid(stack, READ_ROLE)
+    )
