@@ -32,12 +32,19 @@ def custom_resource_event(
     response_url: str = "https://cloudformation-custom-resource-response.example/presigned",
     old_properties: dict[str, Any] | None = None,
     physical_id: str | None = None,
+    stack_id: str | None = None,
 ) -> dict[str, Any]:
+    """One request. ``stack_id``: the deployed stack instance's id (default: a fixed one for ``stack_name``).
+
+    The top-level ServiceToken is the resource's ServiceToken property when it has one, as
+    CloudFormation sends the function it invokes.
+    """
+    token = properties.get("ServiceToken")
     event: dict[str, Any] = {
         "RequestType": request_type,
-        "ServiceToken": service_token(region, account),
+        "ServiceToken": token if isinstance(token, str) else service_token(region, account),
         "ResponseURL": response_url,
-        "StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/guid",
+        "StackId": stack_id or f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/guid",
         "RequestId": request_id or str(uuid.uuid4()),
         "LogicalResourceId": logical_id,
         "ResourceType": RESOURCE_TYPE,

@@ -1,120 +1,255 @@
-"""Just enough CloudFormation to run a synthesized ``DatasetImport`` against the emulated region.
+"""Enough CloudFormation to deploy a synthesized stack into the emulated region.
 
-``EmulatedStack`` reads a stack from a cloud assembly and "deploys" what the import needs before
-its custom resource runs: S3 buckets (moto), Personalize dataset groups, schemas and datasets (the
-emulator, from the template's own properties), IAM role ARNs, and each ``BucketDeployment`` (the
-staged asset files copied under the destination prefix). Then ``import_event`` hands out the
-``Custom::PersonalizeDatasetImport`` properties with every token (Ref, Fn::GetAtt, Fn::Join)
-replaced by those physical values, and ``framework`` the provider's query interval and timeout as
-synthesized in the waiter state machine.
+``EmulatedStack`` is one stack instance (a unique StackId) read from a cloud assembly. ``deploy``
+creates every resource in dependency order (DependsOn plus every Ref, Fn::GetAtt and Fn::Sub
+reference), concurrently on the virtual clock, as CloudFormation does (``deployment.py``): native
+resources act on the emulated region (``cfn_resources.py``: buckets, keys, roles and policies into
+the access model, Personalize resources through its API, BucketDeployment uploads), and every
+``Custom::PersonalizeDatasetImport`` goes through the Provider framework with the real handler.
+``update`` deploys a later synth of the same stack instance: unchanged import properties send
+no event, changed ones an Update, a new physical id a Delete of the old one after the update.
+
+The older step-by-step API (``deploy_dependencies``, ``update_to``, ``import_properties``, ``event``,
+``framework``) serves tests that send the import's events themselves.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from constructs_personalize.handlers.dataset_import import index
 from tests.cloudformation_events import RESOURCE_TYPE, custom_resource_event, service_token
-from tests.emulator.provider_framework import ProviderFramework
-from tests.emulator.service import ACCOUNT
-from tests.emulator.world import World
+from tests.emulator import cfn_resources, intrinsics, provider_settings
+from tests.emulator.cfn_types import Deployed, ResourceFailure
+from tests.emulator.deployment import At, Await, Deployment, Engine, Now, ResourceFailed, ResourceRecord
+from tests.emulator.provider_framework import Outcome, ProviderFramework
+from tests.emulator.stack_scope import StackScope
+from tests.emulator.stack_template import Template
+from tests.emulator.world import Export
 
-PERSONALIZE_ORDER = ("AWS::Personalize::DatasetGroup", "AWS::Personalize::Schema", "AWS::Personalize::Dataset")
+Started = Now | At | Await
 
 
-class EmulatedStack:
-    def __init__(self, assembly_dir: Path, stack_name: str, world: World) -> None:
-        self.name = stack_name
-        self.world = world
-        self._dir = assembly_dir
-        self.template: dict[str, Any] = json.loads((assembly_dir / f"{stack_name}.template.json").read_text())
-        self._assets: dict[str, Any] = json.loads((assembly_dir / f"{stack_name}.assets.json").read_text())["files"]
-        self._physical: dict[str, dict[str, str]] = {}
+class EmulatedStack(StackScope):
+    """One deployed stack instance: ``deploy`` it, then ``update`` it with later synths."""
 
-    # -- deployment of what the import depends on ---------------------------------------------------
+    _provider: ProviderFramework | None = None
+
+    # -- whole-stack operations ------------------------------------------------------------------------
+    def deploy(self, framework: ProviderFramework | None = None) -> Deployment:
+        """Create the stack: every resource in dependency order, imports through ``framework``."""
+        if self._deployed:
+            raise RuntimeError(f"stack {self.name} is already deployed: update() it")
+        deployment = Deployment(self.stack_id, self.name, "Create", self.world.clock())
+        self._walk(deployment, self._ids(), lambda record: self._create(record, deployment, framework))
+        self._export(deployment)
+        deployment.finished_at = self.world.clock()
+        return deployment
+
+    def update(self, assembly_dir: Path, framework: ProviderFramework | None = None) -> Deployment:
+        """Deploy a later synth of this stack instance (same StackId) over what is deployed."""
+        old = self.spec
+        self._load(assembly_dir)
+        deployment = Deployment(self.stack_id, self.name, "Update", self.world.clock())
+        replaced: dict[str, Deployed] = {}
+        self._walk(deployment, self._ids(), lambda record: self._update(record, deployment, framework, replaced))
+        if deployment.succeeded:
+            self._cleanup(deployment, old, replaced, framework)
+            self._export(deployment)
+        deployment.finished_at = self.world.clock()
+        return deployment
+
+    def _ids(self) -> list[str]:
+        """The resources to deploy: all but those whose Condition is false."""
+        return [
+            lid
+            for lid in self.spec.resource_ids()
+            if "Condition" not in self.spec.resources[lid] or self.condition(self.spec.resources[lid]["Condition"])
+        ]
+
+    def _walk(self, deployment: Deployment, ids: list[str], start: Callable[[ResourceRecord], Started]) -> None:
+        records = {lid: ResourceRecord(lid, self.spec.resource_type(lid)) for lid in ids}
+        deployment.records.update(records)
+        Engine(self.world.clock, records, self.spec.dependencies()).run(start)
+
+    def _properties(self, logical_id: str) -> dict[str, Any]:
+        try:
+            resolved: dict[str, Any] = self.resolve(self.spec.resources[logical_id].get("Properties") or {})
+        except intrinsics.Unresolvable as error:
+            raise ResourceFailed(str(error)) from error
+        return resolved
+
+    def _create(self, record: ResourceRecord, deployment: Deployment, framework: ProviderFramework | None) -> Started:
+        record.action = "Create"
+        props = self._properties(record.logical_id)
+        if record.resource_type == RESOURCE_TYPE:
+            event = self._custom_event(record.logical_id, "Create", props)
+            return self._send(record, deployment, framework, event, lambda o: self._custom_done(record, props, o))
+        create, _, _ = cfn_resources.handlers(record.resource_type)
+        try:
+            deployed = create(self, record.logical_id, props)
+        except ResourceFailure as error:
+            raise ResourceFailed(str(error)) from error
+        return self._settled(record, deployed)
+
+    def _update(
+        self,
+        record: ResourceRecord,
+        deployment: Deployment,
+        framework: ProviderFramework | None,
+        replaced: dict[str, Deployed],
+    ) -> Started:
+        old = self._deployed.get(record.logical_id)
+        if old is None:
+            return self._create(record, deployment, framework)
+        if old.resource_type != record.resource_type:
+            raise NotImplementedError(f"{record.logical_id}: changing a resource's type is not emulated")
+        record.action = "Update"
+        props = self._properties(record.logical_id)
+        if record.resource_type == RESOURCE_TYPE:
+            if props == old.properties:
+                record.action, record.physical_id = "NoChange", old.physical_id  # CloudFormation sends nothing
+                return Now()
+            event = self._custom_event(record.logical_id, "Update", props, old.properties, old.physical_id)
+
+            def updated(outcome: Outcome) -> None:
+                if outcome.physical_id != old.physical_id:
+                    replaced[record.logical_id] = old  # deleted in the cleanup phase
+                self._custom_done(record, props, outcome)
+
+            return self._send(record, deployment, framework, event, updated)
+        if props == old.properties and record.resource_type != cfn_resources.BUCKET_DEPLOYMENT:
+            record.action, record.physical_id = "NoChange", old.physical_id
+            return Now()
+        _, update, _ = cfn_resources.handlers(record.resource_type)
+        try:
+            deployed = update(self, record.logical_id, old, props)
+        except ResourceFailure as error:
+            raise ResourceFailed(str(error)) from error
+        return self._settled(record, deployed)
+
+    def _cleanup(
+        self, deployment: Deployment, old: Template, replaced: dict[str, Deployed], framework: ProviderFramework | None
+    ) -> None:
+        """Delete the old physical ids of replaced resources and the resources no longer in the template."""
+        present = set(self._ids())
+        removed = [lid for lid in old.resource_ids() if lid not in present and lid in self._deployed]
+        gone = {lid: self._deployed.pop(lid) for lid in removed} | replaced
+        old_dependencies = old.dependencies()
+        # Reverse order: a removed resource goes only after the removed resources that depend on it.
+        dependencies = {lid: {other for other in removed if lid in old_dependencies.get(other, ())} for lid in gone}
+        records = {lid: ResourceRecord(lid, gone[lid].resource_type, action="Delete") for lid in gone}
+        deployment.cleanup.update(records)
+
+        def delete(record: ResourceRecord) -> Started:
+            deployed = gone[record.logical_id]
+            record.physical_id = deployed.physical_id
+            if deployed.resource_type == RESOURCE_TYPE:
+                event = self._custom_event(
+                    record.logical_id, "Delete", deployed.properties, physical_id=deployed.physical_id
+                )
+                return self._send(record, deployment, framework, event, lambda _outcome: None)
+            _, _, remove = cfn_resources.handlers(deployed.resource_type)
+            remove(self, deployed)
+            return Now()
+
+        Engine(self.world.clock, records, dependencies).run(delete)
+
+    def _settled(self, record: ResourceRecord, deployed: Deployed) -> Now | At:
+        self._deployed[record.logical_id] = deployed
+        record.physical_id = deployed.physical_id
+        return Now() if deployed.ready_at is None else At(deployed.ready_at)
+
+    def _send(
+        self,
+        record: ResourceRecord,
+        deployment: Deployment,
+        framework: ProviderFramework | None,
+        event: dict[str, Any],
+        then: Callable[[Outcome], None],
+    ) -> Await:
+        deployment.events.append(event)
+        if framework is None:
+            # The provider as synthesized, built once per stack: one handler serves all its imports.
+            if self._provider is None:
+                self._provider = self.framework()
+            framework = self._provider
+        return Await(framework, event, then)
+
+    def _custom_done(self, record: ResourceRecord, props: dict[str, Any], outcome: Outcome) -> None:
+        # A custom resource's Fn::GetAtt values are the Data it answered with.
+        self._deployed[record.logical_id] = Deployed(record.resource_type, outcome.physical_id, outcome.data, props)
+
+    def _custom_event(
+        self,
+        logical_id: str,
+        request_type: str,
+        properties: dict[str, Any],
+        old_properties: dict[str, Any] | None = None,
+        physical_id: str | None = None,
+    ) -> dict[str, Any]:
+        return self.event(
+            logical_id, request_type, properties=properties, old_properties=old_properties, physical_id=physical_id
+        )
+
+    def _export(self, deployment: Deployment) -> None:
+        if not deployment.succeeded:
+            return
+        exports = {name: export for name, export in self.world.exports.items() if export.stack_id != self.stack_id}
+        for name, output in self.spec.outputs.items():
+            value = self.resolve(output["Value"])
+            deployment.outputs[name] = value
+            if "Export" not in output:
+                continue
+            export_name = str(self.resolve(output["Export"]["Name"]))
+            if export_name in exports:
+                deployment.stack_reason = (
+                    f"Export with name {export_name} is already exported by stack {exports[export_name].stack_id}"
+                )
+                return
+            exports[export_name] = Export(str(value), self.stack_id)
+        self.world.exports.clear()
+        self.world.exports.update(exports)
+
+    # -- the step-by-step API -------------------------------------------------------------------------
     def deploy_dependencies(self) -> EmulatedStack:
-        for logical_id, _ in self._resources("AWS::S3::Bucket"):
-            name = f"{self.name}-{logical_id}".lower()[:63]
-            self.world.bucket(name)
-            self._physical[logical_id] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
-        for logical_id, _ in self._resources("AWS::IAM::Role"):
-            self._physical[logical_id] = {"Ref": logical_id, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{logical_id}"}
-        for resource_type in PERSONALIZE_ORDER:
-            for logical_id, resource in self._resources(resource_type):
-                self._create_personalize(logical_id, resource_type, self.resolve(resource["Properties"]))
-        self._upload_all()
+        """Create everything except the import custom resources and what depends on them."""
+        skipped = self.spec.dependents(set(self.import_ids()))
+        ids = [lid for lid in self._ids() if lid not in skipped]
+        deployment = Deployment(self.stack_id, self.name, "Create", self.world.clock())
+        self._walk(deployment, ids, lambda record: self._create(record, deployment, None))
+        if not deployment.succeeded:
+            raise RuntimeError(f"deploying {self.name}'s dependencies failed: {deployment.failures}")
         return self
 
     def update_to(self, assembly_dir: Path) -> EmulatedStack:
         """A later synth of the same stack: keep the deployed resources, upload its data again."""
-        self._dir = assembly_dir
-        self.template = json.loads((assembly_dir / f"{self.name}.template.json").read_text())
-        self._assets = json.loads((assembly_dir / f"{self.name}.assets.json").read_text())["files"]
-        self._upload_all()
+        self._load(assembly_dir)
+        _, upload, _ = cfn_resources.handlers(cfn_resources.BUCKET_DEPLOYMENT)
+        for logical_id in self.spec.of_type(cfn_resources.BUCKET_DEPLOYMENT):
+            old = self._deployed.get(logical_id) or Deployed(cfn_resources.BUCKET_DEPLOYMENT, logical_id)
+            self._deployed[logical_id] = upload(self, logical_id, old, self.resolve(self.spec.properties(logical_id)))
         return self
 
-    def _upload_all(self) -> None:
-        wanted = ("DestinationBucketName", "DestinationBucketKeyPrefix", "SourceObjectKeys", "Prune")
-        for _, resource in self._resources("Custom::CDKBucketDeployment"):
-            self._upload({key: self.resolve(resource["Properties"].get(key)) for key in wanted})
-
-    def _resources(self, resource_type: str) -> list[tuple[str, dict[str, Any]]]:
-        return [(k, v) for k, v in self.template["Resources"].items() if v["Type"] == resource_type]
-
-    def _create_personalize(self, logical_id: str, resource_type: str, props: dict[str, Any]) -> None:
-        client = self.world.personalize()
-        if resource_type == "AWS::Personalize::DatasetGroup":
-            arn = client.create_dataset_group(name=props["Name"])["datasetGroupArn"]
-            self.world.clock.advance(self.world.emulator.dataset_group_seconds)
-            self._physical[logical_id] = {"Ref": arn, "DatasetGroupArn": arn}
-        elif resource_type == "AWS::Personalize::Schema":
-            arn = client.create_schema(name=props["Name"], schema=props["Schema"])["schemaArn"]
-            self._physical[logical_id] = {"Ref": arn, "SchemaArn": arn}
-        else:
-            arn = client.create_dataset(
-                name=props["Name"],
-                schemaArn=props["SchemaArn"],
-                datasetGroupArn=props["DatasetGroupArn"],
-                datasetType=props["DatasetType"],
-            )["datasetArn"]
-            self._physical[logical_id] = {"Ref": arn, "DatasetArn": arn}
-
-    def _upload(self, props: dict[str, Any]) -> None:
-        # BucketDeployment unzips each source asset under the prefix; the staged directory is that content.
-        prefix = props["DestinationBucketKeyPrefix"] or ""
-        bucket = props["DestinationBucketName"]
-        if props.get("Prune") in (True, "true"):
-            stale = self.world.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-            for item in stale:
-                self.world.s3.delete_object(Bucket=bucket, Key=item["Key"])
-        for key in props["SourceObjectKeys"]:
-            source = self._dir / self._assets[key.removesuffix(".zip")]["source"]["path"]
-            for path in sorted(p for p in source.rglob("*") if p.is_file()):
-                relative = path.relative_to(source).as_posix()
-                self.world.put_object(bucket, prefix + relative, path.read_bytes())
-
-    # -- the custom resource -------------------------------------------------------------------------
     def import_ids(self) -> list[str]:
-        return [logical_id for logical_id, _ in self._resources(RESOURCE_TYPE)]
+        return self.spec.of_type(RESOURCE_TYPE)
 
     def import_id(self, construct_id: str) -> str:
         """Logical id of the custom resource of the DatasetImport ``construct_id`` (a top-level construct)."""
         path = f"{self.name}/{construct_id}/Resource/Default"
         (logical_id,) = [
-            logical_id
-            for logical_id, resource in self._resources(RESOURCE_TYPE)
-            if resource.get("Metadata", {}).get("aws:cdk:path") == path
+            lid for lid in self.import_ids() if self.spec.resources[lid].get("Metadata", {}).get("aws:cdk:path") == path
         ]
         return logical_id
 
     def import_properties(self, logical_id: str) -> dict[str, Any]:
-        resource = self.template["Resources"][logical_id]
-        properties = dict(resource["Properties"])
-        properties["ServiceToken"] = service_token(self.world.emulator.region, ACCOUNT)
+        """The import's properties as CloudFormation would send them now."""
+        properties = dict(self.spec.properties(logical_id))
+        try:
+            properties["ServiceToken"] = self.resolve(properties.get("ServiceToken"))
+        except intrinsics.Unresolvable:  # the provider is not deployed (a test sends events by hand)
+            properties["ServiceToken"] = service_token(self.world.region, self.world.account)
         resolved: dict[str, Any] = self.resolve(properties)
         return resolved
 
@@ -133,73 +268,37 @@ class EmulatedStack:
             properties if properties is not None else self.import_properties(logical_id),
             logical_id=logical_id,
             stack_name=self.name,
-            region=self.world.emulator.region,
-            account=ACCOUNT,
+            stack_id=self.stack_id,
+            region=self.world.region,
+            account=self.world.account,
             old_properties=old_properties,
             physical_id=physical_id,
         )
 
     def wait_settings(self) -> tuple[float, float, float]:
         """(query interval, total timeout, handler wait budget) as synthesized."""
-        (_, machine), *_ = self._resources("AWS::StepFunctions::StateMachine")
-        definition = "".join(
-            part for part in machine["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(part, str)
+        return provider_settings.wait_settings(self.spec)
+
+    def framework(
+        self,
+        log: Callable[[str], None] | None = None,
+        *,
+        query_interval: float | None = None,
+        total_timeout: float | None = None,
+        wait_budget: float | None = None,
+        **overrides: Any,
+    ) -> ProviderFramework:
+        """The provider as synthesized (settings not given are read from the template), with the real handler."""
+        if query_interval is None or total_timeout is None or wait_budget is None:
+            interval, timeout, budget = self.wait_settings()
+            query_interval = interval if query_interval is None else query_interval
+            total_timeout = timeout if total_timeout is None else total_timeout
+            wait_budget = budget if wait_budget is None else wait_budget
+        return provider_settings.handler_framework(
+            self.world,
+            query_interval=query_interval,
+            total_timeout=total_timeout,
+            wait_budget=wait_budget,
+            log=log,
+            **overrides,
         )
-        retry = json.loads(re.sub(r'"Resource":"[^"]*"', '"Resource":""', definition))
-        retry = retry["States"]["framework-isComplete-task"]["Retry"][0]
-        budgets = {
-            resource["Properties"]["Environment"]["Variables"].get(index.WAIT_BUDGET_ENV)
-            for _, resource in self._resources("AWS::Lambda::Function")
-            if resource["Properties"].get("Handler") == "index.on_event"
-        }
-        (budget,) = budgets
-        interval = float(retry["IntervalSeconds"])
-        return interval, interval * retry["MaxAttempts"], float(budget)
-
-    def framework(self, log: Callable[[str], None] | None = None, **overrides: Any) -> ProviderFramework:
-        """The provider as synthesized, with a handler whose client and clock are the emulated region's."""
-        interval, timeout, budget = self.wait_settings()
-        handler = index.DatasetImportHandler(
-            self.world.personalize(),
-            start_client=self.world.personalize_single_attempt(),
-            clock=self.world.clock,
-            wait_budget_seconds=budget,
-            emit=log or _discard,
-        )
-        settings: dict[str, Any] = {
-            "on_event": handler.on_event,
-            "is_complete": handler.is_complete,
-            "clock": self.world.clock,
-            "query_interval": interval,
-            "total_timeout": timeout,
-        }
-        settings.update(overrides)
-        return ProviderFramework(**settings)
-
-    # -- intrinsic functions -------------------------------------------------------------------------
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        if not isinstance(value, Mapping):
-            return value
-        if len(value) == 1:
-            (key, argument), *_ = value.items()
-            if key == "Ref":
-                return self._ref(argument)
-            if key == "Fn::GetAtt":
-                return self._physical[argument[0]][argument[1]]
-            if key == "Fn::Join":
-                return argument[0].join(str(self.resolve(part)) for part in argument[1])
-            if key.startswith("Fn::"):
-                raise NotImplementedError(f"{key} is not emulated (in {value!r})")
-        return {k: self.resolve(v) for k, v in value.items()}
-
-    def _ref(self, name: str) -> str:
-        pseudo = {"AWS::Partition": "aws", "AWS::Region": self.world.emulator.region, "AWS::AccountId": ACCOUNT}
-        if name in pseudo:
-            return pseudo[name]
-        return self._physical[name]["Ref"]
-
-
-def _discard(_line: str) -> None:
-    pass

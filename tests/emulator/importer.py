@@ -1,7 +1,10 @@
 """What an emulated import job does with its data: read the CSV files from S3 and check them.
 
-The checks are the ones Personalize applies to bulk CSV imports (see PERSONALIZE_FACTS.md,
-"Data rules"); the first problem found becomes the job's ``failureReason``. The wording follows
+The checks are the ones Personalize applies to bulk CSV imports (the developer guide's data
+format rules); the first problem found becomes the job's ``failureReason``. A folder location
+(``s3://bucket/prefix/``) means the CSV files at its first level only: objects in subfolders are
+not imported, as Personalize does. Every read is first put to a ``Gate`` (the job's access,
+``access.py``): a denial fails the job with "Insufficient privileges ...". The wording follows
 the service's style (what is wrong, where, the bad value) but is this emulator's own.
 This is an independent implementation: it imports nothing from ``constructs_personalize``, so
 tests can compare the library's synth-time validator against it.
@@ -13,7 +16,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -32,6 +35,29 @@ INTERACTION_TYPES = frozenset({"INTERACTIONS", "ACTION_INTERACTIONS"})
 
 class ImportError_(Exception):
     """The job fails with this message as its failureReason."""
+
+
+class Gate(Protocol):
+    """May the job read this? Each method returns the denial (the failureReason) or None."""
+
+    def list_denied(self, bucket: str, prefix: str, location: str) -> str | None: ...
+
+    def get_denied(self, bucket: str, key: str, location: str) -> str | None: ...
+
+    def key_denied(self, bucket: str, location: str) -> str | None: ...
+
+
+class OpenGate:
+    """Everything may be read: for callers that check data, not access."""
+
+    def list_denied(self, bucket: str, prefix: str, location: str) -> str | None:
+        return None
+
+    def get_denied(self, bucket: str, key: str, location: str) -> str | None:
+        return None
+
+    def key_denied(self, bucket: str, location: str) -> str | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -82,21 +108,37 @@ class ImportResult:
 
 
 def run_import(
-    s3: S3Client, data_location: str, fields: list[Field], dataset_type: str, import_mode: str
+    s3: S3Client,
+    data_location: str,
+    fields: list[Field],
+    dataset_type: str,
+    import_mode: str,
+    *,
+    gate: Gate | None = None,
 ) -> ImportResult:
     """Read and check every file at ``data_location``; raise ImportError_ with the failureReason."""
+    gate = gate or OpenGate()
     bucket, key = _split(data_location)
-    keys = _keys(s3, bucket, key, data_location)
+    _bucket_exists(s3, bucket, data_location)
+    keys = _keys(s3, bucket, key, data_location, gate)
     checker = _Checker(fields, dataset_type)
     for object_key in keys:
+        location = f"s3://{bucket}/{object_key}"
+        _allowed(gate.get_denied(bucket, object_key, location))
+        _allowed(gate.key_denied(bucket, location))
         body = _read(s3, bucket, object_key)
-        checker.check_file(f"s3://{bucket}/{object_key}", body)
+        checker.check_file(location, body)
     if import_mode == "FULL" and dataset_type in INTERACTION_TYPES and checker.records < MIN_INTERACTIONS:
         raise ImportError_(
             f"Number of interactions imported ({checker.records}) is less than the minimum required "
             f"({MIN_INTERACTIONS}) at {data_location}"
         )
     return ImportResult(records=checker.records, users=len(checker.users))
+
+
+def _allowed(denial: str | None) -> None:
+    if denial is not None:
+        raise ImportError_(denial)
 
 
 def _split(location: str) -> tuple[str, str]:
@@ -108,11 +150,29 @@ def _split(location: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _keys(s3: S3Client, bucket: str, key: str, location: str) -> list[str]:
-    if key and not key.endswith("/"):
-        return [key]
+def _bucket_exists(s3: S3Client, bucket: str, location: str) -> None:
     try:
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        raise ImportError_(_s3_problem(error, location, "NoSuchBucket" if code == "404" else code)) from error
+
+
+def _keys(s3: S3Client, bucket: str, key: str, location: str, gate: Gate) -> list[str]:
+    if key and not key.endswith("/"):
+        if not _exists(s3, bucket, key):
+            # S3 answers a missing object with 404 only to callers allowed to GetObject it and to
+            # list the bucket; to others it is 403 (AccessDenied), and so is the job's failure.
+            _allowed(gate.get_denied(bucket, key, location))
+            _allowed(gate.list_denied(bucket, key, location))
+            raise ImportError_(
+                f"Input path {location} does not exist. Check the data location and that the file exists."
+            )
+        return [key]
+    _allowed(gate.list_denied(bucket, key, location))
+    try:
+        # Delimiter "/": the folder's own objects, not those of its subfolders (which Personalize ignores).
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key, Delimiter="/")
         keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
     except ClientError as error:
         raise ImportError_(_s3_problem(error, location)) from error
@@ -122,6 +182,16 @@ def _keys(s3: S3Client, bucket: str, key: str, location: str) -> list[str]:
     return csv_keys
 
 
+def _exists(s3: S3Client, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code", "") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
 def _read(s3: S3Client, bucket: str, key: str) -> bytes:
     try:
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -129,8 +199,8 @@ def _read(s3: S3Client, bucket: str, key: str) -> bytes:
         raise ImportError_(_s3_problem(error, f"s3://{bucket}/{key}")) from error
 
 
-def _s3_problem(error: ClientError, location: str) -> str:
-    code = error.response.get("Error", {}).get("Code", "")
+def _s3_problem(error: ClientError, location: str, code: str | None = None) -> str:
+    code = code if code is not None else error.response.get("Error", {}).get("Code", "")
     if code in ("NoSuchKey", "404", "NotFound"):
         return f"Input path {location} does not exist. Check the data location and that the file exists."
     if code == "NoSuchBucket":

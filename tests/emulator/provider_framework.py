@@ -9,13 +9,16 @@ waiter state machine CDK synthesizes:
 - a handler exception makes the resource FAILED with the exception text; a failed Create with no
   physical id gets the framework's CREATE_FAILED marker, and a Delete of that marker succeeds at once.
 
-Several events can run at once (``run_all``): each is a generator that yields the virtual time of
-its next is_complete call, and the scheduler moves the clock to the earliest one.
+Several events can run at once: each execution is a generator that yields the virtual time of its
+next is_complete call. ``Executions`` holds those in flight and lets a scheduler (``run_all``, or the
+emulated CloudFormation's deployment) start new ones at any moment while others run, move the clock
+to the earliest due call and step what is due.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+import itertools
+from collections.abc import Callable, Generator, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,26 +55,20 @@ class ProviderFramework:
 
     def run_all(self, events: list[dict[str, Any]]) -> list[Outcome]:
         """Deliver several events at the same moment (e.g. sibling resources) and wait for all."""
-        running: dict[int, tuple[Execution, float]] = {}
-        outcomes: dict[int, Outcome] = {}
+        executions = Executions(self.clock)
+        outcomes: dict[Hashable, Outcome] = {}
         for index, event in enumerate(events):
-            self._step(index, self._execute(event), running, outcomes)
-        while running:
-            due = min(when for _, when in running.values())
-            self.clock.advance(max(0.0, due - self.clock()))
-            for index in sorted(i for i, (_, when) in running.items() if when <= self.clock()):
-                execution, _ = running.pop(index)
-                self._step(index, execution, running, outcomes)
+            finished = executions.start(index, self, event)
+            if finished is not None:
+                outcomes[index] = finished
+        while executions:
+            executions.advance_to_next()
+            outcomes.update(executions.step_due())
         return [outcomes[index] for index in range(len(events))]
 
-    @staticmethod
-    def _step(
-        index: int, execution: Execution, running: dict[int, tuple[Execution, float]], outcomes: dict[int, Outcome]
-    ) -> None:
-        try:
-            running[index] = (execution, next(execution))
-        except StopIteration as done:
-            outcomes[index] = done.value
+    def start(self, event: dict[str, Any]) -> Execution:
+        """One event's execution, not yet begun: ``Executions.start`` runs it."""
+        return self._execute(event)
 
     def _execute(self, event: dict[str, Any]) -> Execution:
         if event["RequestType"] == "Delete" and event.get("PhysicalResourceId") == CREATE_FAILED_MARKER:
@@ -97,7 +94,9 @@ class ProviderFramework:
                 return Outcome("SUCCESS", physical_id, data=data, is_complete_calls=attempt, finished_at=self.clock())
             if answer.get("Data"):
                 return self._failed(merged, RuntimeError('"Data" is not allowed if "IsComplete" is "False"'), attempt)
-        return Outcome("FAILED", physical_id, "Operation timed out", is_complete_calls=retries + 1)
+        return Outcome(
+            "FAILED", physical_id, "Operation timed out", is_complete_calls=retries + 1, finished_at=self.clock()
+        )
 
     @staticmethod
     def _default_physical_id(event: Mapping[str, Any]) -> str:
@@ -110,3 +109,65 @@ class ProviderFramework:
             CREATE_FAILED_MARKER if event["RequestType"] == "Create" else ""
         )
         return Outcome("FAILED", str(physical_id), str(error), is_complete_calls=calls, finished_at=self.clock())
+
+
+class Executions:
+    """Framework executions in flight on one virtual clock, keyed by the caller's ids.
+
+    ``start`` delivers an event now (on_event, then the first is_complete); ``next_due`` is the
+    virtual time of the earliest pending is_complete call; ``step_due`` makes every call due at
+    ``clock()`` and returns the executions that finished. The caller moves the clock (it may
+    have its own timers), or ``advance_to_next`` does. Executions due at the same moment are
+    stepped in the order they were started.
+    """
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._running: dict[Hashable, tuple[Execution, float]] = {}
+        self._order: dict[Hashable, int] = {}  # start order: ties at one moment go first-started first
+        self._started = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._running
+
+    def start(self, key: Hashable, framework: ProviderFramework, event: dict[str, Any]) -> Outcome | None:
+        """Begin an execution; its Outcome if it finished at once, else None (it runs on)."""
+        if key in self._running:
+            raise ValueError(f"an execution {key!r} is already running")
+        self._order[key] = next(self._started)
+        return self._step(key, framework.start(event))
+
+    def next_due(self) -> float | None:
+        return min((when for _, when in self._running.values()), default=None)
+
+    def advance_to_next(self) -> None:
+        due = self.next_due()
+        if due is not None:
+            self.clock.advance(max(0.0, due - self.clock()))
+
+    def step_due(self) -> list[tuple[Hashable, Outcome]]:
+        finished = []
+        now = self.clock()
+        due = sorted((key for key, (_, when) in self._running.items() if when <= now), key=self._order.__getitem__)
+        for key in due:
+            execution, _ = self._running.pop(key)
+            outcome = self._step(key, execution)
+            if outcome is not None:
+                finished.append((key, outcome))
+        return finished
+
+    def cancel(self, key: Hashable) -> None:
+        """Stop waiting for an execution (CloudFormation cancelled the resource); its work runs on."""
+        execution, _ = self._running.pop(key)
+        execution.close()
+
+    def _step(self, key: Hashable, execution: Execution) -> Outcome | None:
+        try:
+            self._running[key] = (execution, next(execution))
+        except StopIteration as done:
+            outcome: Outcome = done.value
+            return outcome
+        return None

@@ -1,13 +1,16 @@
 """The emulated Personalize service: state, operations and fault injection (no HTTP here).
 
-Behaviour modelled on the service (PERSONALIZE_FACTS.md):
+Behaviour modelled on the service as the Personalize developer guide and API reference describe it:
 - every request is checked against botocore's model (``shapes.py``) → InvalidInputException;
 - names are unique per account and region, forever for import jobs → ResourceAlreadyExistsException;
 - at most 5 import jobs in CREATE PENDING / CREATE IN_PROGRESS → LimitExceededException;
 - CreateDataset on a group, or CreateDatasetImportJob on a dataset, that is not ACTIVE → ResourceInUseException;
 - unknown ARNs → ResourceNotFoundException;
+- importMode INCREMENTAL on a dataset without an ACTIVE FULL import → InvalidInputException (``jobs.py``);
 - a job goes CREATE PENDING > CREATE IN_PROGRESS > ACTIVE | CREATE FAILED on the virtual clock, and
-  reads its data from S3 when it leaves IN_PROGRESS (``importer.py`` decides ACTIVE or the failureReason).
+  reads its data from S3 when it leaves IN_PROGRESS (``importer.py`` decides ACTIVE or the failureReason),
+  with the access its role, the bucket policy and the bucket's KMS key policy give it (``access.py``);
+- tags given at creation are kept; TagResource / UntagResource / ListTagsForResource (``tagging.py``).
 
 Status is a function of virtual time: each request first settles every resource to ``clock()``.
 """
@@ -17,98 +20,68 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tests.emulator import importer
+from tests.emulator import importer, jobs
+from tests.emulator.access import AccessModel
 from tests.emulator.clock import VirtualClock
 from tests.emulator.shapes import validation_errors, validation_message
+from tests.emulator.state import (
+    ACCOUNT,
+    ACTIVE,
+    DATASET_TYPES,
+    FAILED,
+    IN_FLIGHT,
+    IN_PROGRESS,
+    MAX_JOBS_IN_FLIGHT,
+    PENDING,
+    Fault,
+    Job,
+    JobTiming,
+    Resource,
+    ServiceError,
+)
+from tests.emulator.tagging import TagStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-ACCOUNT = "123456789012"
-PENDING, IN_PROGRESS, ACTIVE, FAILED = "CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE", "CREATE FAILED"
-IN_FLIGHT = frozenset({PENDING, IN_PROGRESS})
-MAX_JOBS_IN_FLIGHT = 5
-DATASET_TYPES = frozenset({"INTERACTIONS", "ITEMS", "USERS", "ACTIONS", "ACTION_INTERACTIONS"})
-
-
-class ServiceError(Exception):
-    """An error response: ``code`` becomes the JSON ``__type``."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-@dataclass(frozen=True)
-class JobTiming:
-    """How long an import job stays in each state, in virtual seconds."""
-
-    pending: float = 30.0
-    running: float = 300.0
-
-
-@dataclass
-class _Resource:
-    arn: str
-    name: str
-    created: float
-    ready_at: float  # CREATE PENDING until then, ACTIVE after
-    body: dict[str, Any] = field(default_factory=dict)
-
-    def status(self, now: float) -> str:
-        return ACTIVE if now >= self.ready_at else PENDING
-
-
-@dataclass
-class _Job:
-    arn: str
-    request: dict[str, Any]
-    created: float
-    started_at: float  # CREATE IN_PROGRESS from here
-    ends_at: float  # terminal from here
-    outcome: str | None = None  # ACTIVE or CREATE FAILED once settled
-    failure_reason: str | None = None
-    finished: float | None = None
-
-    def status(self, now: float) -> str:
-        if self.outcome is not None:
-            return self.outcome
-        return PENDING if now < self.started_at else IN_PROGRESS
-
-
-@dataclass
-class _Fault:
-    code: str
-    message: str
-    remaining: int
-    operations: frozenset[str] | None
-
-    def applies(self, operation: str) -> bool:
-        return self.remaining > 0 and (self.operations is None or operation in self.operations)
+# Re-exported: tests and the World import these from here.
+__all__ = [
+    "ACCOUNT",
+    "ACTIVE",
+    "FAILED",
+    "IN_PROGRESS",
+    "MAX_JOBS_IN_FLIGHT",
+    "PENDING",
+    "JobTiming",
+    "PersonalizeEmulator",
+    "ServiceError",
+]
 
 
 class PersonalizeEmulator:
     """One region of one account of Amazon Personalize, on a virtual clock."""
 
-    def __init__(self, clock: VirtualClock, s3: S3Client, region: str = "eu-west-1") -> None:
+    def __init__(
+        self, clock: VirtualClock, s3: S3Client, region: str = "eu-west-1", access: AccessModel | None = None
+    ) -> None:
         self.clock = clock
         self.region = region
         self._s3 = s3
+        # Who may read what; without a model of its own, nothing grants a job any access.
+        self.access = access if access is not None else AccessModel(ACCOUNT, region)
+        self._tags = TagStore()
         self._lock = threading.RLock()
         self.job_timing = JobTiming()
         self.dataset_group_seconds = 0.0
         self.dataset_seconds = 0.0
         self._job_timings: dict[str, JobTiming] = {}
-        self._groups: dict[str, _Resource] = {}
-        self._schemas: dict[str, _Resource] = {}
-        self._datasets: dict[str, _Resource] = {}
-        self._jobs: dict[str, _Job] = {}
-        self._faults: list[_Fault] = []
+        self._groups: dict[str, Resource] = {}
+        self._schemas: dict[str, Resource] = {}
+        self._datasets: dict[str, Resource] = {}
+        self._jobs: dict[str, Job] = {}
+        self._faults: list[Fault] = []
         # (virtual time, operation, job name or ARN if any) of every request received
         self.calls: list[tuple[float, str, str]] = []
 
@@ -119,7 +92,7 @@ class PersonalizeEmulator:
 
     def fail_next(self, code: str, message: str, *, count: int = 1, operations: set[str] | None = None) -> None:
         with self._lock:
-            self._faults.append(_Fault(code, message, count, frozenset(operations) if operations else None))
+            self._faults.append(Fault(code, message, count, frozenset(operations) if operations else None))
 
     def hold_dataset(self, dataset_arn: str, seconds: float) -> None:
         """Keep a dataset in CREATE PENDING for ``seconds`` more of virtual time."""
@@ -151,7 +124,9 @@ class PersonalizeEmulator:
         """Run one request; raise ServiceError for an error response."""
         with self._lock:
             now = self.clock()
-            subject = params.get("datasetImportJobArn") or params.get("jobName") if isinstance(params, dict) else None
+            subject = None
+            if isinstance(params, dict):
+                subject = params.get("datasetImportJobArn") or params.get("jobName") or params.get("resourceArn")
             self.calls.append((now, operation, str(subject or "")))
             for fault in self._faults:
                 if fault.applies(operation):
@@ -188,7 +163,7 @@ class PersonalizeEmulator:
             if job.outcome is None and now >= job.ends_at:
                 self._finish(job)
 
-    def _finish(self, job: _Job) -> None:
+    def _finish(self, job: Job) -> None:
         dataset = self._datasets[job.request["datasetArn"]]
         schema = self._schemas[dataset.body["schemaArn"]]
         job.finished = job.ends_at
@@ -198,7 +173,8 @@ class PersonalizeEmulator:
                 job.request["dataSource"]["dataLocation"],
                 schema.body["fields"],
                 dataset.body["datasetType"],
-                job.request.get("importMode", "FULL"),
+                job.import_mode,
+                gate=self.access.reader(job.request.get("roleArn")),
             )
         except importer.ImportError_ as error:
             job.outcome, job.failure_reason = FAILED, str(error)
@@ -211,14 +187,15 @@ class PersonalizeEmulator:
         self._unique(self._groups, arn, "dataset group")
         now = self.clock()
         body = {"name": params["name"], "domain": params.get("domain")}
-        self._groups[arn] = _Resource(arn, params["name"], now, now + self.dataset_group_seconds, body)
+        self._tags.tag(arn, params.get("tags", []))
+        self._groups[arn] = Resource(arn, params["name"], now, now + self.dataset_group_seconds, body)
         result = {"datasetGroupArn": arn}
         if params.get("domain"):
             result["domain"] = params["domain"]
         return result
 
     def _op_DescribeDatasetGroup(self, params: dict[str, Any]) -> dict[str, Any]:
-        group: _Resource = self._find(self._groups, params["datasetGroupArn"], "dataset group")
+        group: Resource = self._find(self._groups, params["datasetGroupArn"], "dataset group")
         now = self.clock()
         description = {
             "name": group.name,
@@ -241,11 +218,11 @@ class PersonalizeEmulator:
             raise ServiceError("InvalidInputException", f"Invalid schema: {error}") from error
         now = self.clock()
         body = {"schema": params["schema"], "domain": params.get("domain"), "fields": fields}
-        self._schemas[arn] = _Resource(arn, params["name"], now, now, body)
+        self._schemas[arn] = Resource(arn, params["name"], now, now, body)
         return {"schemaArn": arn}
 
     def _op_DescribeSchema(self, params: dict[str, Any]) -> dict[str, Any]:
-        schema: _Resource = self._find(self._schemas, params["schemaArn"], "schema")
+        schema: Resource = self._find(self._schemas, params["schemaArn"], "schema")
         description = {
             "name": schema.name,
             "schemaArn": schema.arn,
@@ -259,7 +236,7 @@ class PersonalizeEmulator:
 
     # -- datasets ----------------------------------------------------------------------------------
     def _op_CreateDataset(self, params: dict[str, Any]) -> dict[str, Any]:
-        group: _Resource = self._find(self._groups, params["datasetGroupArn"], "dataset group")
+        group: Resource = self._find(self._groups, params["datasetGroupArn"], "dataset group")
         self._find(self._schemas, params["schemaArn"], "schema")
         dataset_type = params["datasetType"].upper()
         if dataset_type not in DATASET_TYPES:
@@ -273,11 +250,12 @@ class PersonalizeEmulator:
         self._unique(self._datasets, arn, "dataset")
         now = self.clock()
         body = {"schemaArn": params["schemaArn"], "datasetGroupArn": group.arn, "datasetType": dataset_type}
-        self._datasets[arn] = _Resource(arn, params["name"], now, now + self.dataset_seconds, body)
+        self._tags.tag(arn, params.get("tags", []))
+        self._datasets[arn] = Resource(arn, params["name"], now, now + self.dataset_seconds, body)
         return {"datasetArn": arn}
 
     def _op_DescribeDataset(self, params: dict[str, Any]) -> dict[str, Any]:
-        dataset: _Resource = self._find(self._datasets, params["datasetArn"], "dataset")
+        dataset: Resource = self._find(self._datasets, params["datasetArn"], "dataset")
         now = self.clock()
         return {
             "dataset": {
@@ -296,10 +274,12 @@ class PersonalizeEmulator:
     def _op_CreateDatasetImportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = self._arn("dataset-import-job", params["jobName"])
         self._unique(self._jobs, arn, "dataset import job")
-        dataset: _Resource = self._find(self._datasets, params["datasetArn"], "dataset")
+        dataset: Resource = self._find(self._datasets, params["datasetArn"], "dataset")
         now = self.clock()
         if dataset.status(now) != ACTIVE:
             raise ServiceError("ResourceInUseException", f"Dataset {dataset.arn} is not in ACTIVE state")
+        jobs.check_import_mode(self._jobs.values(), dataset.arn, params.get("importMode", "FULL"))
+        self._tags.check(arn, params.get("tags", []))
         in_flight = sum(1 for job in self._jobs.values() if job.status(now) in IN_FLIGHT)
         if in_flight >= MAX_JOBS_IN_FLIGHT:
             raise ServiceError(
@@ -308,59 +288,30 @@ class PersonalizeEmulator:
             )
         timing = self._job_timings.get(params["jobName"], self.job_timing)
         started = now + timing.pending
-        self._jobs[arn] = _Job(arn, json.loads(json.dumps(params)), now, started, started + timing.running)
+        self._jobs[arn] = Job(arn, json.loads(json.dumps(params)), now, started, started + timing.running)
+        self._tags.tag(arn, params.get("tags", []))
         return {"datasetImportJobArn": arn}
 
     def _op_DescribeDatasetImportJob(self, params: dict[str, Any]) -> dict[str, Any]:
-        job: _Job = self._find(self._jobs, params["datasetImportJobArn"], "dataset import job")
-        return {"datasetImportJob": self._job_description(job)}
-
-    def _job_description(self, job: _Job) -> dict[str, Any]:
-        now = self.clock()
-        request = job.request
-        status = job.status(now)
-        description: dict[str, Any] = {
-            "jobName": request["jobName"],
-            "datasetImportJobArn": job.arn,
-            "datasetArn": request["datasetArn"],
-            "dataSource": dict(request["dataSource"]),
-            "status": status,
-            "importMode": request.get("importMode", "FULL"),
-            "creationDateTime": job.created,
-            "lastUpdatedDateTime": job.finished or (job.started_at if status == IN_PROGRESS else job.created),
-        }
-        if "roleArn" in request:
-            description["roleArn"] = request["roleArn"]
-        if "publishAttributionMetricsToS3" in request:
-            description["publishAttributionMetricsToS3"] = request["publishAttributionMetricsToS3"]
-        if job.failure_reason:
-            description["failureReason"] = job.failure_reason
-        return description
+        job: Job = self._find(self._jobs, params["datasetImportJobArn"], "dataset import job")
+        return {"datasetImportJob": jobs.describe(job, self.clock())}
 
     def _op_ListDatasetImportJobs(self, params: dict[str, Any]) -> dict[str, Any]:
-        jobs = [
-            job
-            for job in sorted(self._jobs.values(), key=lambda j: (j.created, j.arn))
-            if params.get("datasetArn") in (None, job.request["datasetArn"])
-        ]
-        start = 0
-        if params.get("nextToken"):
-            try:
-                start = int(params["nextToken"])
-            except ValueError:
-                raise ServiceError("InvalidNextTokenException", "The next token is not valid") from None
-        size = params.get("maxResults", 100)
-        page = jobs[start : start + size]
-        summaries = []
-        for job in page:
-            full = self._job_description(job)
-            keys = ("datasetImportJobArn", "jobName", "status", "creationDateTime", "lastUpdatedDateTime")
-            summary = {key: full[key] for key in keys}
-            summary["importMode"] = full["importMode"]
-            if "failureReason" in full:
-                summary["failureReason"] = full["failureReason"]
-            summaries.append(summary)
-        result: dict[str, Any] = {"datasetImportJobs": summaries}
-        if start + size < len(jobs):
-            result["nextToken"] = str(start + size)
-        return result
+        return jobs.list_page(self._jobs.values(), params, self.clock())
+
+    # -- tags ----------------------------------------------------------------------------------------
+    def _taggable(self, arn: str) -> str:
+        if not any(arn in table for table in (self._groups, self._datasets, self._jobs)):
+            raise ServiceError("ResourceNotFoundException", f"Could not find the resource with ARN {arn}")
+        return arn
+
+    def _op_TagResource(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._tags.tag(self._taggable(params["resourceArn"]), params["tags"])
+        return {}
+
+    def _op_UntagResource(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._tags.untag(self._taggable(params["resourceArn"]), params["tagKeys"])
+        return {}
+
+    def _op_ListTagsForResource(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"tags": self._tags.listed(self._taggable(params["resourceArn"]))}

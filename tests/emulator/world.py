@@ -6,6 +6,12 @@
         client = world.personalize()  # plain boto3.client("personalize"), via AWS_ENDPOINT_URL_PERSONALIZE
 
 Inside the block boto3's retry back-off sleeps on the virtual clock, so no test waits for real.
+
+Access (``access.py``): ``world.bucket(name)`` and ``ROLE_ARN`` come with permissive policies (the
+bucket lets Personalize read everything in it, the role may read every bucket), so tests about data
+need no IAM; ``world.bucket(name, permissive=False)`` makes a bucket with no policy, and
+``world.access`` takes exact policies (``put_bucket_policy``, ``put_role_policy``, ``set_bucket_key``,
+``put_key_policy``; ``world.role`` and ``world.kms_key`` make a role or a key to use them on).
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +31,7 @@ import botocore.endpoint
 from botocore.config import Config
 from moto import mock_aws
 
+from tests.emulator.access import AccessModel, read_policy
 from tests.emulator.clock import VirtualClock
 from tests.emulator.server import EmulatorServer
 from tests.emulator.service import ACCOUNT, PersonalizeEmulator
@@ -51,6 +59,21 @@ INTERACTIONS_SCHEMA = json.dumps(
 )
 
 
+# What ROLE_ARN may do: read any bucket (the permissive default of tests that are not about IAM).
+ROLE_READS_EVERYTHING = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}],
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    """A stack output exported under a name (Fn::ImportValue reads it), and the stack that owns it."""
+
+    value: str
+    stack_id: str
+
+
 @dataclass
 class World:
     clock: VirtualClock
@@ -58,6 +81,20 @@ class World:
     s3: S3Client
     endpoint_url: str
     _client: PersonalizeClient | None = None
+    # Export names are unique per account and region, across stacks (CloudFormation's rule).
+    exports: dict[str, Export] = field(default_factory=dict)
+
+    @property
+    def access(self) -> AccessModel:
+        return self.emulator.access
+
+    @property
+    def account(self) -> str:
+        return ACCOUNT
+
+    @property
+    def region(self) -> str:
+        return self.emulator.region
 
     def personalize(self) -> PersonalizeClient:
         """A boto3 client built the ordinary way: only the environment points it at the emulator."""
@@ -79,13 +116,56 @@ class World:
             name=f"{group}-interactions", schemaArn=schema_arn, datasetGroupArn=group_arn, datasetType="Interactions"
         )["datasetArn"]
 
-    def bucket(self, name: str) -> str:
+    def bucket(self, name: str, *, permissive: bool = True) -> str:
+        """Create a bucket; ``permissive``: with a policy that lets Personalize read all of it."""
         self.s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})  # type: ignore[typeddict-item]
+        if permissive:
+            self.access.put_bucket_policy(name, read_policy(name, service=True))
         return name
+
+    def role(self, name: str, *policies: Mapping[str, object]) -> str:
+        """A role (its ARN) with these inline identity policies."""
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        self.access.register_role(arn)
+        for index, document in enumerate(policies):
+            self.access.put_role_policy(arn, f"policy-{index}", document)
+        return arn
+
+    def kms_key(self, policy: Mapping[str, object] | None = None) -> str:
+        """A KMS key (its ARN) with this key policy (none: a policy that names nobody Personalize needs)."""
+        arn = f"arn:aws:kms:{self.region}:{ACCOUNT}:key/{uuid.uuid4()}"
+        self.access.put_key_policy(arn, policy or default_key_policy())
+        return arn
+
+    def bulk_import(self, dataset_arn: str, location: str, name: str | None = None) -> str:
+        """Run a FULL import of ``location`` to its end (ACTIVE or not), as INCREMENTAL imports need one first."""
+        timing = self.emulator.job_timing
+        arn = self.personalize().create_dataset_import_job(
+            jobName=name or f"bulk-{uuid.uuid4().hex[:12]}",
+            datasetArn=dataset_arn,
+            dataSource={"dataLocation": location},
+            roleArn=ROLE_ARN,
+            importMode="FULL",
+        )["datasetImportJobArn"]
+        self.clock.advance(timing.pending + timing.running)
+        return arn
 
     def put_object(self, bucket: str, key: str, body: bytes) -> str:
         self.s3.put_object(Bucket=bucket, Key=key, Body=body)
         return f"s3://{bucket}/{key}"
+
+
+def default_key_policy() -> dict[str, object]:
+    """The key policy KMS gives a key created without one: the account root may do everything.
+
+    The root principal delegates to IAM policies, which do not count for a dataset import's key
+    access: under this policy neither the role nor Personalize may use the key.
+    """
+    root = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": root, "Action": "kms:*", "Resource": "*"}],
+    }
 
 
 @contextmanager
@@ -128,7 +208,10 @@ def personalize_world(clock: VirtualClock | None = None) -> Iterator[World]:
     }
     with _environment(fake_credentials), mock_aws():
         s3 = boto3.client("s3")
-        emulator = PersonalizeEmulator(clock, s3, region=REGION)
+        access = AccessModel(ACCOUNT, REGION)
+        access.register_role(ROLE_ARN)
+        access.put_role_policy(ROLE_ARN, "reads-everything", ROLE_READS_EVERYTHING)
+        emulator = PersonalizeEmulator(clock, s3, region=REGION, access=access)
         with (
             EmulatorServer(emulator) as server,
             _environment({"AWS_ENDPOINT_URL_PERSONALIZE": server.url}),

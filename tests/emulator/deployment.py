@@ -1,0 +1,196 @@
+"""How CloudFormation walks a template: dependency order, concurrency, stop on the first failure.
+
+``Engine.run`` starts every resource whose dependencies are all complete, at once: a resource that
+completes instantly (most of them) may make others ready at the same virtual moment; one that
+completes later (a Personalize dataset group waiting for ACTIVE) sets a timer; a custom resource
+runs as a Provider-framework execution alongside all the others (``Executions``). The clock moves
+to the earliest timer or is_complete call, and so on until nothing is left. When a resource
+fails, nothing new starts and what is still in progress is cancelled (CloudFormation's "Resource
+creation cancelled"; the work itself, e.g. an import job, runs on in the emulated service). No
+rollback is emulated.
+
+``Deployment`` is the record of one stack operation, per logical id, for tests to assert on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.emulator.clock import VirtualClock
+from tests.emulator.provider_framework import Executions, Outcome, ProviderFramework
+
+NOT_STARTED, IN_PROGRESS, COMPLETE, FAILED, CANCELLED = "NOT_STARTED", "IN_PROGRESS", "COMPLETE", "FAILED", "CANCELLED"
+SUCCESS = "SUCCESS"
+
+
+@dataclass
+class ResourceRecord:
+    logical_id: str
+    resource_type: str
+    action: str = ""  # Create, Update, NoChange (nothing sent) or Delete
+    status: str = NOT_STARTED
+    started_at: float | None = None
+    completed_at: float | None = None
+    physical_id: str | None = None
+    outcome: Outcome | None = None  # what the Provider framework answered (custom resources)
+    reason: str = ""
+
+
+@dataclass
+class Deployment:
+    """One stack operation (create or update) of one stack instance."""
+
+    stack_id: str
+    stack_name: str
+    operation: str  # Create or Update
+    started_at: float
+    finished_at: float = 0.0
+    records: dict[str, ResourceRecord] = field(default_factory=dict)
+    # Update only: Deletes after every resource was updated (replaced physical ids, removed resources).
+    cleanup: dict[str, ResourceRecord] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)  # custom-resource events sent, in order
+    outputs: dict[str, Any] = field(default_factory=dict)
+    stack_reason: str = ""  # a failure of the stack itself (e.g. an export name taken)
+
+    @property
+    def failures(self) -> list[ResourceRecord]:
+        every = [*self.records.values(), *self.cleanup.values()]
+        return [record for record in every if record.status == FAILED]
+
+    @property
+    def succeeded(self) -> bool:
+        """Every resource complete. A failed cleanup Delete does not count: CloudFormation only warns of it."""
+        return not self.stack_reason and all(record.status == COMPLETE for record in self.records.values())
+
+    def completed_at(self, logical_id: str) -> float:
+        record = self.records[logical_id]
+        if record.completed_at is None:
+            raise AssertionError(f"{logical_id} did not complete: {record.status} {record.reason}")
+        return record.completed_at
+
+    def outcome(self, logical_id: str) -> Outcome:
+        outcome = self.records[logical_id].outcome
+        if outcome is None:
+            raise AssertionError(f"no event was sent for {logical_id} ({self.records[logical_id].action})")
+        return outcome
+
+    def physical_id(self, logical_id: str) -> str:
+        physical_id = self.records[logical_id].physical_id
+        if physical_id is None:
+            raise AssertionError(f"{logical_id} has no physical id ({self.records[logical_id].status})")
+        return physical_id
+
+
+@dataclass(frozen=True)
+class Now:
+    """The resource completed when it started."""
+
+
+@dataclass(frozen=True)
+class At:
+    """The resource completes at this virtual time."""
+
+    time: float
+
+
+@dataclass(frozen=True)
+class Await:
+    """A custom resource: the event goes to the framework; ``then`` sees a SUCCESS outcome."""
+
+    framework: ProviderFramework
+    event: dict[str, Any]
+    then: Callable[[Outcome], None]
+
+
+Start = Callable[[ResourceRecord], Now | At | Await]
+
+
+class ResourceFailed(Exception):
+    """Raised by a start callback: the resource fails now with this reason."""
+
+
+class Engine:
+    """One walk of a template (or of the cleanup phase): ``run`` fills in the records."""
+
+    def __init__(
+        self, clock: VirtualClock, records: dict[str, ResourceRecord], dependencies: Mapping[str, set[str]]
+    ) -> None:
+        self.clock = clock
+        self.records = records
+        self.dependencies = dependencies
+        self._executions = Executions(clock)
+        self._timers: dict[str, float] = {}
+        self._awaiting: dict[str, Callable[[Outcome], None]] = {}
+        self._waiting = list(records)  # in template order: ties start in that order
+
+    def run(self, start: Start) -> None:
+        failed = self._start_ready(start)
+        while not failed and (self._timers or self._executions):
+            candidates = list(self._timers.values())
+            next_call = self._executions.next_due()
+            if next_call is not None:
+                candidates.append(next_call)
+            self.clock.advance(max(0.0, min(candidates) - self.clock()))
+            for logical_id in [lid for lid, at in self._timers.items() if at <= self.clock()]:
+                del self._timers[logical_id]
+                self._complete(self.records[logical_id])
+            for key, outcome in self._executions.step_due():
+                then = self._awaiting.pop(str(key))
+                failed = self._finish_custom(self.records[str(key)], outcome, then) or failed
+            if not failed:
+                failed = self._start_ready(start)
+        for logical_id in [*self._timers, *self._awaiting]:
+            if logical_id in self._executions:
+                self._executions.cancel(logical_id)
+            record = self.records[logical_id]
+            record.status, record.reason = CANCELLED, "Resource creation cancelled"
+
+    def _ready(self, logical_id: str) -> bool:
+        # A dependency outside this walk (a resource whose Condition is false) does not hold it back.
+        deps = self.dependencies.get(logical_id, ())
+        return all(self.records[dep].status == COMPLETE for dep in deps if dep in self.records)
+
+    def _start_ready(self, start: Start) -> bool:
+        """Start everything ready, again while instant completions make more ready; True on a failure."""
+        progress = True
+        while progress:
+            progress = False
+            for logical_id in [lid for lid in self._waiting if self._ready(lid)]:
+                self._waiting.remove(logical_id)
+                progress = True
+                if self._start(self.records[logical_id], start):
+                    return True
+        return False
+
+    def _start(self, record: ResourceRecord, start: Start) -> bool:
+        record.status, record.started_at = IN_PROGRESS, self.clock()
+        try:
+            started = start(record)
+        except ResourceFailed as error:
+            record.status, record.reason, record.completed_at = FAILED, str(error), self.clock()
+            return True
+        if isinstance(started, Now) or (isinstance(started, At) and started.time <= self.clock()):
+            self._complete(record)
+        elif isinstance(started, At):
+            self._timers[record.logical_id] = started.time
+        else:
+            outcome = self._executions.start(record.logical_id, started.framework, started.event)
+            if outcome is not None:
+                return self._finish_custom(record, outcome, started.then)
+            self._awaiting[record.logical_id] = started.then
+        return False
+
+    def _complete(self, record: ResourceRecord) -> None:
+        record.status, record.completed_at = COMPLETE, self.clock()
+
+    def _finish_custom(self, record: ResourceRecord, outcome: Outcome, then: Callable[[Outcome], None]) -> bool:
+        """Record a framework answer; True if the resource failed."""
+        record.outcome, record.physical_id, record.completed_at = outcome, outcome.physical_id, self.clock()
+        if outcome.status != SUCCESS:
+            record.status, record.reason = FAILED, outcome.reason
+            return True
+        then(outcome)
+        record.status = COMPLETE
+        return False

@@ -1,0 +1,94 @@
+"""What a stack instance knows while it deploys: its id, template, deployed resources and names.
+
+``StackScope`` is the ``intrinsics.Scope`` of a stack (Ref of pseudo parameters, parameters and
+resources; Fn::GetAtt of deployed resources, a custom resource's being the Data it answered;
+Fn::ImportValue of the World's exports; Conditions) and the ``cfn_types.Site`` its resources
+are created in (CloudFormation-style physical names, asset directories).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tests.emulator import cfn_resources, intrinsics
+from tests.emulator.cfn_types import Deployed
+from tests.emulator.stack_template import Template
+from tests.emulator.world import World
+
+
+class StackScope:
+    """One stack instance's identity, template and deployed resources; resolves its intrinsic functions."""
+
+    def __init__(self, assembly_dir: Path, stack_name: str, world: World) -> None:
+        self.name = stack_name
+        self.world = world
+        # One deployed stack instance: CloudFormation gives each a new id, kept across updates.
+        self.stack_id = f"arn:aws:cloudformation:{world.region}:{world.account}:stack/{stack_name}/{uuid.uuid4()}"
+        self._deployed: dict[str, Deployed] = {}
+        self._load(assembly_dir)
+
+    def _load(self, assembly_dir: Path) -> None:
+        self._dir = assembly_dir
+        self.spec = Template.load(assembly_dir, self.name)
+        self.template: dict[str, Any] = self.spec.document
+
+    def deployed(self, logical_id: str) -> Deployed:
+        """A deployed resource: physical id, attributes, the properties it was last deployed with."""
+        return self._deployed[logical_id]
+
+    # -- what resources need from the stack (cfn_types.Site) -------------------------------------
+    def physical_name(self, logical_id: str, max_length: int, *, lower: bool = False) -> str:
+        suffix = uuid.uuid4().hex[:12].upper()
+        name = f"{self.name}-{logical_id}"[: max_length - len(suffix) - 1] + "-" + suffix
+        return name.lower() if lower else name
+
+    def asset_source(self, object_key: str) -> Path:
+        return self._dir / str(self.spec.assets[object_key.removesuffix(".zip")]["source"]["path"])
+
+    # -- intrinsic functions (intrinsics.Scope) -------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        return intrinsics.resolve(value, self)
+
+    def ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::AccountId": self.world.account,
+            "AWS::Partition": "aws",
+            "AWS::Region": self.world.region,
+            "AWS::StackId": self.stack_id,
+            "AWS::StackName": self.name,
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.spec.parameters:
+            return self.spec.parameters[name].get("Default")
+        if name in self._deployed:
+            return self._deployed[name].physical_id
+        raise intrinsics.Unresolvable(f"Ref {name}: no such parameter, or the resource is not created")
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        deployed = self._deployed.get(logical_id)
+        if deployed is None:
+            raise intrinsics.Unresolvable(f"Fn::GetAtt {logical_id}.{attribute}: the resource is not created")
+        if attribute in deployed.attributes:
+            return deployed.attributes[attribute]
+        if deployed.generic:
+            return cfn_resources.generic_attribute(self, deployed, attribute)
+        if deployed.resource_type.startswith("Custom::"):
+            raise intrinsics.Unresolvable(
+                f"CustomResource attribute error: Vendor response doesn't contain {attribute} key "
+                f"in object {self.stack_id}|{logical_id}|{deployed.physical_id}"
+            )
+        raise intrinsics.Unresolvable(
+            f"Fn::GetAtt {logical_id}.{attribute}: {deployed.resource_type} has no such attribute"
+        )
+
+    def import_value(self, name: str) -> Any:
+        if name not in self.world.exports:
+            raise intrinsics.Unresolvable(f"No export named {name} found")
+        return self.world.exports[name].value
+
+    def condition(self, name: str) -> bool:
+        return intrinsics.holds(self.spec.conditions[name], self)
