@@ -130,8 +130,8 @@ def two_copies(app: App) -> Composition:
     return Composition([PersonalizeExampleStack(app, "RecsDev"), PersonalizeExampleStack(app, "RecsPr123")])
 
 
-def full_then_incremental(app: App) -> Composition:
-    """A bulk import and a later batch of the same dataset; the team also orders them explicitly."""
+def full_then_incremental(app: App, *, explicit_order: bool = True) -> Composition:
+    """A bulk import and a later batch of the same dataset; the team may also order them explicitly."""
     stack = Stack(app, "RecsOrdered", env=ENV)
     dataset_arn = _interactions_dataset(stack)
     # Declared INCREMENTAL first: the library still runs the FULL import before it.
@@ -146,7 +146,8 @@ def full_then_incremental(app: App) -> Composition:
     bulk = DatasetImport(
         stack, "Bulk", dataset_arn=dataset_arn, sources=[_asset(SAMPLE_DIR)], schema=DatasetSchema.interactions()
     )
-    incremental.node.add_dependency(bulk)
+    if explicit_order:
+        incremental.node.add_dependency(bulk)
     return Composition([stack])
 
 
@@ -203,6 +204,8 @@ COMPOSITIONS: dict[str, Callable[[App], Composition]] = {
     "bucket-from-another-stack": bucket_from_another_stack,
     "two-copies": two_copies,
     "full-then-incremental": full_then_incremental,
+    # The library orders imports of one dataset itself: FULL first, whatever the declaration order.
+    "full-then-incremental-by-the-library": lambda app: full_then_incremental(app, explicit_order=False),
     "three-datasets-then-solution": three_datasets_then_solution,
     "customer-kms-key": customer_kms_key,
 }

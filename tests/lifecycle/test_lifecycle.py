@@ -64,9 +64,14 @@ def _jobs(world: World) -> list[str]:
     return [job["jobName"] for page in pages for job in page["datasetImportJobs"]]
 
 
-def _assert_active(world: World, outcome: Outcome, properties: dict[str, Any]) -> None:
+def _name(stack: EmulatedStack, properties: dict[str, Any]) -> str:
+    """The job name the handler derives for these properties in this deployed stack instance."""
+    return index.ImportRequest.from_properties(properties, stack_id=stack.stack_id).job_name
+
+
+def _assert_active(world: World, outcome: Outcome, name: str) -> None:
     assert (outcome.status, outcome.reason) == ("SUCCESS", "")
-    assert outcome.data == {"DatasetImportJobArn": outcome.physical_id, "JobName": properties["JobName"]}
+    assert outcome.data == {"DatasetImportJobArn": outcome.physical_id, "JobName": name}
     assert _job(world, outcome.physical_id)["status"] == "ACTIVE"
 
 
@@ -75,7 +80,7 @@ def test_example_app_imports_its_sample_data(world: World, assemblies: Assemblie
     (logical_id,) = example.import_ids()
     framework = example.framework()
     outcome = framework.run(example.event(logical_id))
-    _assert_active(world, outcome, example.import_properties(logical_id))
+    _assert_active(world, outcome, _name(example, example.import_properties(logical_id)))
     finished = world.emulator.job_finished_at(outcome.physical_id)
     assert finished is not None
     assert 0 <= outcome.finished_at - finished <= framework.query_interval
@@ -101,7 +106,7 @@ def test_lambda_entry_points_reach_the_emulator_through_the_environment(world: W
         on_event=lambda e: index.on_event(e, None), is_complete=lambda e: index.is_complete(e, None)
     )
     outcome = framework.run(stack.event(logical_id))
-    _assert_active(world, outcome, stack.import_properties(logical_id))
+    _assert_active(world, outcome, _name(stack, stack.import_properties(logical_id)))
 
 
 def test_bad_data_fails_the_deployment_with_the_failure_reason(world: World, stack: EmulatedStack) -> None:
@@ -111,7 +116,7 @@ def test_bad_data_fails_the_deployment_with_the_failure_reason(world: World, sta
     reason = _job(world, outcome.physical_id)["failureReason"]
     assert outcome.status == "FAILED"
     assert "looks like milliseconds" in reason
-    name = stack.import_properties(logical_id)["JobName"]
+    name = _name(stack, stack.import_properties(logical_id))
     assert outcome.reason == f"dataset import job {name!r} ended CREATE FAILED: {reason}"
     # CloudFormation rolls back: the Delete of the failed resource completes at once.
     rollback = framework.run(stack.event(logical_id, "Delete", physical_id=outcome.physical_id))
@@ -124,7 +129,7 @@ def test_six_imports_at_once_wait_for_the_quota_and_all_end_active(world: World,
     ids = [stack.import_id(f"Batch{index}") for index in range(BATCH)]
     outcomes = framework.run_all([stack.event(logical_id) for logical_id in ids])
     for logical_id, outcome in zip(ids, outcomes, strict=True):
-        _assert_active(world, outcome, stack.import_properties(logical_id))
+        _assert_active(world, outcome, _name(stack, stack.import_properties(logical_id)))
     deferred = [json.loads(line) for line in lines if '"start-deferred"' in line]
     assert deferred and {record["code"] for record in deferred} == {"LimitExceededException"}
     created = sorted(_job(world, o.physical_id)["creationDateTime"].timestamp() for o in outcomes)
@@ -137,7 +142,7 @@ def test_dataset_still_pending_waits_for_it(world: World, stack: EmulatedStack) 
     world.emulator.hold_dataset(properties["DatasetArn"], 600)
     ready_at = world.clock() + 600
     outcome = stack.framework().run(stack.event(stack.import_id("Good")))
-    _assert_active(world, outcome, properties)
+    _assert_active(world, outcome, _name(stack, properties))
     assert _job(world, outcome.physical_id)["creationDateTime"].timestamp() >= ready_at
     assert world.emulator.count("CreateDatasetImportJob") > 1
 
@@ -148,7 +153,7 @@ def test_throttling_that_outlasts_boto3_retries_still_completes(world: World, st
     # Standard retry mode makes 3 attempts per call: 8 throttles defeat it twice and then some.
     world.emulator.throttle(8, operations={"CreateDatasetImportJob", "DescribeDatasetImportJob"})
     outcome = stack.framework(log=lines.append).run(stack.event(logical_id))
-    _assert_active(world, outcome, stack.import_properties(logical_id))
+    _assert_active(world, outcome, _name(stack, stack.import_properties(logical_id)))
     decisions = [json.loads(line)["decision"] for line in lines]
     assert "start-deferred" in decisions and "describe-throttled" in decisions
 
@@ -159,8 +164,8 @@ def test_a_retried_create_event_makes_one_job(world: World, stack: EmulatedStack
     event = stack.event(logical_id)
     first, second = framework.run(event), framework.run(event)
     assert first.physical_id == second.physical_id
-    _assert_active(world, second, event["ResourceProperties"])
-    assert _jobs(world) == [event["ResourceProperties"]["JobName"]]
+    _assert_active(world, second, _name(stack, event["ResourceProperties"]))
+    assert _jobs(world) == [_name(stack, event["ResourceProperties"])]
 
 
 def test_update_with_unchanged_properties_keeps_the_job(world: World, stack: EmulatedStack) -> None:
@@ -182,16 +187,16 @@ def test_update_with_changed_data_imports_again(world: World, stack: EmulatedSta
     created = framework.run(stack.event(logical_id))
     old = stack.import_properties(logical_id)
     new = stack.update_to(assemblies.changed).import_properties(logical_id)
-    assert new["JobName"] != old["JobName"] and new["DataLocation"] == old["DataLocation"]
+    assert _name(stack, new) != _name(stack, old) and new["DataLocation"] == old["DataLocation"]
     updated = framework.run(
         stack.event(logical_id, "Update", properties=new, old_properties=old, physical_id=created.physical_id)
     )
-    _assert_active(world, updated, new)
+    _assert_active(world, updated, _name(stack, new))
     assert updated.physical_id != created.physical_id
     # A new physical id makes CloudFormation delete the old one; the old job is done, so that is immediate.
     cleanup = framework.run(stack.event(logical_id, "Delete", properties=old, physical_id=created.physical_id))
     assert (cleanup.status, cleanup.is_complete_calls) == ("SUCCESS", 1)
-    assert sorted(_jobs(world)) == sorted([old["JobName"], new["JobName"]])
+    assert sorted(_jobs(world)) == sorted([_name(stack, old), _name(stack, new)])
 
 
 def test_delete_while_a_job_is_in_flight_waits_until_it_ends(world: World, stack: EmulatedStack) -> None:
@@ -222,7 +227,7 @@ def test_delete_after_a_create_that_failed_to_start(world: World, stack: Emulate
 def test_a_job_slower_than_the_wait_budget_fails_with_advice(world: World, stack: EmulatedStack) -> None:
     logical_id = stack.import_id("Good")
     properties = stack.import_properties(logical_id)
-    world.emulator.set_job_timing(properties["JobName"], JobTiming(pending=30, running=7200))
+    world.emulator.set_job_timing(_name(stack, properties), JobTiming(pending=30, running=7200))
     framework = stack.framework()
     outcome = framework.run(stack.event(logical_id))
     assert outcome.status == "FAILED"
