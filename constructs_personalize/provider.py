@@ -131,6 +131,7 @@ class DatasetImportProvider(Construct):
         self._acknowledge(job_arns)
         self._order: dict[str, list[tuple[int, int, CustomResource]]] = {}
         self._upload_buckets: list[s3.IBucket] = []
+        self._prefixes: dict[str, list[tuple[str, str]]] = {}
         self._upload_kms_acknowledged = False
 
     def _handler_function(self, id: str, handler: str, verb: str, code: lambda_.Code, budget: str) -> lambda_.Function:
@@ -213,6 +214,21 @@ class DatasetImportProvider(Construct):
         """One role for every BucketDeployment of the stack's imports: they share aws-cdk-lib's singleton
         upload function, which takes the role of the first deployment."""
         return _lambda_role(self, "UploadRole", self.deployment_logs)
+
+    def claim_prefix(self, bucket: s3.IBucket, prefix: str, requested_by: str) -> None:
+        """Refuse an upload prefix that nests with another upload's in the same bucket.
+
+        Each upload prunes its prefix: ``a/`` would delete what ``a/b/`` uploaded, and the import of
+        ``a/`` would be granted ``b``'s objects.
+        """
+        claimed = self._prefixes.setdefault(bucket.node.path, [])
+        for other, owner in claimed:
+            if prefix.startswith(other) or other.startswith(prefix):
+                raise ValueError(
+                    f"{requested_by} uploads to prefix {prefix!r}, which nests with {other!r} of {owner} in the same "
+                    "bucket: each upload prunes its prefix, so give them prefixes that do not contain each other"
+                )
+        claimed.append((prefix, requested_by))
 
     def acknowledge_upload(self, bucket: s3.IBucket, source_buckets: list[s3.IBucket]) -> None:
         """Acknowledge, once per finding, the wildcards BucketDeployment grants the shared upload role."""

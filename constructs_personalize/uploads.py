@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsii
-from aws_cdk import Annotations, AssetStaging, Size, Stack
+from aws_cdk import Annotations, AssetStaging, Size, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
@@ -78,6 +78,8 @@ def upload(
     ephemeral_storage_mib: int | None,
 ) -> s3_deployment.BucketDeployment:
     subject = f"DatasetImport {imp.node.path!r}"
+    if not Token.is_unresolved(prefix):
+        provider.claim_prefix(bucket, prefix, imp.node.path)
     size = size_upload(
         sum(folder.total_bytes for folder in bound.folders),
         memory_limit_mib=memory_limit_mib,

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aws_cdk import App, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
-from aws_cdk.assertions import Template
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
 
 from constructs_personalize import DatasetImport
 from tests.infra.helpers import DATASET_ARN, ENV, sample_source
@@ -241,3 +240,15 @@ def test_accepts_an_existing_immutable_role_and_grants_it_nothing(stack: Stack) 
     assert imp.role is role
     policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
     assert not [p for p in policies.values() if "personalize-import" in json.dumps(p["Properties"].get("Roles"))]
+
+
+def test_fails_when_two_uploads_to_one_bucket_use_nested_prefixes(stack: Stack) -> None:
+    make(stack, sources=[sample_source()], destination_key_prefix="training/")
+    with pytest.raises(ValueError, match=r"Validation/Second uploads to prefix 'training/items/', which nests with"):
+        DatasetImport(
+            stack,
+            "Second",
+            dataset_arn=DATASET_ARN,
+            sources=[sample_source()],
+            destination_key_prefix="training/items/",
+        )
