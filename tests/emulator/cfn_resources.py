@@ -8,8 +8,14 @@ whether an import can read its data. Physical names follow CloudFormation's patt
 
 Types not listed here (Lambda functions, log groups, state machines, Personalize solutions ...)
 are "generic": they complete when their dependencies have, with a physical id and ARN-shaped
-attributes, so references to them resolve. Deleting keeps buckets, keys and Personalize resources
-(as a Retain policy would), and removes roles and policies from the access model.
+attributes, so references to them resolve; deleting them does nothing.
+
+Deleting (the stack's DeletionPolicy decides first, ``stack_delete.py``): a bucket goes only if it is
+empty (S3's BucketNotEmpty otherwise; a BucketDeployment keeps its objects unless RetainOnDelete is
+false, CDK's auto-delete-objects resource empties the bucket before it goes); Personalize
+resources through the emulator's API, which refuses what is still in use; roles and policies
+leave the access model. A KMS key is kept (CloudFormation only schedules its deletion).
+A delete handler returns the virtual time the delete completes at (None: at once).
 """
 
 from __future__ import annotations
@@ -26,17 +32,22 @@ from tests.emulator.cfn_types import Create, Delete, Deployed, ResourceFailure, 
 from tests.emulator.world import default_key_policy
 
 BUCKET_DEPLOYMENT = "Custom::CDKBucketDeployment"
+AUTO_DELETE_OBJECTS = "Custom::S3AutoDeleteObjects"
 PERSONALIZE_TYPES = frozenset(
     {"AWS::Personalize::DatasetGroup", "AWS::Personalize::Schema", "AWS::Personalize::Dataset"}
 )
+
+
+def _failure(error: ClientError) -> ResourceFailure:
+    detail = error.response.get("Error", {})
+    return ResourceFailure(f"{detail.get('Code')}: {detail.get('Message')}")
 
 
 def _fail_on_client_error(call: Callable[[], Any]) -> Any:
     try:
         return call()
     except ClientError as error:
-        detail = error.response.get("Error", {})
-        raise ResourceFailure(f"{detail.get('Code')}: {detail.get('Message')}") from error
+        raise _failure(error) from error
 
 
 # -- S3 -----------------------------------------------------------------------------------------------
@@ -71,6 +82,25 @@ def _update_bucket(site: Site, logical_id: str, old: Deployed, props: dict[str, 
     return Deployed(old.resource_type, old.physical_id, old.attributes, props)
 
 
+def _delete_bucket(site: Site, old: Deployed) -> None:
+    world = site.world
+    _fail_on_client_error(lambda: world.s3.delete_bucket(Bucket=old.physical_id))
+    world.access.delete_bucket_policy(old.physical_id)  # S3 deletes a bucket's policy with it
+    world.access.set_bucket_key(old.physical_id, None)
+
+
+def _empty(site: Site, bucket: str, prefix: str = "") -> None:
+    s3 = site.world.s3
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+
+
+def _auto_delete_objects(site: Site, old: Deployed) -> None:
+    # CDK's auto-delete handler empties the bucket on Delete; it Refs the bucket, so it goes first.
+    _empty(site, old.properties["BucketName"])
+
+
 def _put_bucket_policy(site: Site, logical_id: str, props: dict[str, Any]) -> Deployed:
     site.world.access.put_bucket_policy(props["Bucket"], props["PolicyDocument"])
     return Deployed("AWS::S3::BucketPolicy", site.physical_name(logical_id, 128), {}, props)
@@ -103,6 +133,12 @@ def _bucket_deployment(site: Site, logical_id: str, props: dict[str, Any]) -> De
 def _redeploy(site: Site, logical_id: str, old: Deployed, props: dict[str, Any]) -> Deployed:
     # Uploaded again on every update: unchanged data is the same objects, changed data replaces them.
     return Deployed(BUCKET_DEPLOYMENT, old.physical_id, {}, _bucket_deployment(site, logical_id, props).properties)
+
+
+def _undeploy(site: Site, old: Deployed) -> None:
+    # CDK's BucketDeployment keeps what it uploaded (retainOnDelete defaults to true).
+    if str(old.properties.get("RetainOnDelete", "true")).lower() == "false":
+        _empty(site, old.properties["DestinationBucketName"], old.properties.get("DestinationBucketKeyPrefix") or "")
 
 
 # -- KMS ----------------------------------------------------------------------------------------------
@@ -155,6 +191,25 @@ def _update_personalize(site: Site, logical_id: str, old: Deployed, props: dict[
     return old
 
 
+def _delete_personalize(site: Site, old: Deployed) -> float | None:
+    world, client, arn = site.world, site.world.personalize(), old.physical_id
+    calls: dict[str, Callable[[], object]] = {
+        "AWS::Personalize::DatasetGroup": lambda: client.delete_dataset_group(datasetGroupArn=arn),
+        "AWS::Personalize::Schema": lambda: client.delete_schema(schemaArn=arn),
+        "AWS::Personalize::Dataset": lambda: client.delete_dataset(datasetArn=arn),
+    }
+    try:
+        calls[old.resource_type]()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None  # already gone: CloudFormation counts that as deleted
+        raise _failure(error) from error
+    if old.resource_type == "AWS::Personalize::Schema":
+        return None
+    # CloudFormation reports a dataset (group) deleted once it is gone, so its group (schema) can go next.
+    return world.clock() + world.emulator.delete_seconds
+
+
 # -- everything else ---------------------------------------------------------------------------------
 _ARN_FORMATS = {
     # type: (Ref is the ARN?, ARN format)
@@ -194,9 +249,10 @@ def _keep(site: Site, old: Deployed) -> None:
 
 
 HANDLERS: dict[str, tuple[Create, Update, Delete]] = {
-    "AWS::S3::Bucket": (_create_bucket, _update_bucket, _keep),
+    "AWS::S3::Bucket": (_create_bucket, _update_bucket, _delete_bucket),
     "AWS::S3::BucketPolicy": (_put_bucket_policy, _update_bucket_policy, _delete_bucket_policy),
-    BUCKET_DEPLOYMENT: (_bucket_deployment, _redeploy, _keep),
+    BUCKET_DEPLOYMENT: (_bucket_deployment, _redeploy, _undeploy),
+    AUTO_DELETE_OBJECTS: (_create_generic(AUTO_DELETE_OBJECTS), _same, _auto_delete_objects),
     "AWS::KMS::Key": (_create_key, _update_key, _keep),
     "AWS::IAM::Role": (cfn_iam.create_role, cfn_iam.update_role, cfn_iam.delete_role),
     "AWS::IAM::Policy": (cfn_iam.put_policy, cfn_iam.update_policy, cfn_iam.delete_policy),
@@ -205,7 +261,7 @@ HANDLERS: dict[str, tuple[Create, Update, Delete]] = {
         cfn_iam.update_managed_policy,
         cfn_iam.delete_managed_policy,
     ),
-    **{kind: (_create_personalize(kind), _update_personalize, _keep) for kind in PERSONALIZE_TYPES},
+    **{kind: (_create_personalize(kind), _update_personalize, _delete_personalize) for kind in PERSONALIZE_TYPES},
 }
 
 

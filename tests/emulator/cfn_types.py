@@ -38,4 +38,5 @@ class Deployed:
 
 Create = Callable[[Site, str, dict[str, Any]], Deployed]
 Update = Callable[[Site, str, Deployed, dict[str, Any]], Deployed]
-Delete = Callable[[Site, Deployed], None]
+# Returns the virtual time the delete completes at (None: at once).
+Delete = Callable[[Site, Deployed], float | None]

@@ -8,6 +8,8 @@ the access model, Personalize resources through its API, BucketDeployment upload
 ``Custom::PersonalizeDatasetImport`` goes through the Provider framework with the real handler.
 ``update`` deploys a later synth of the same stack instance: unchanged import properties send
 no event, changed ones an Update, a new physical id a Delete of the old one after the update.
+``delete`` deletes the stack in reverse dependency order (``stack_delete.py``).
+Custom-resource events and the provider come from ``stack_events.py``.
 
 The older step-by-step API (``deploy_dependencies``, ``update_to``, ``import_properties``, ``event``,
 ``framework``) serves tests that send the import's events themselves.
@@ -19,36 +21,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.cloudformation_events import RESOURCE_TYPE, custom_resource_event, service_token
-from tests.emulator import cfn_resources, intrinsics, provider_settings
+from tests.cloudformation_events import RESOURCE_TYPE
+from tests.emulator import cfn_resources, intrinsics
 from tests.emulator.cfn_types import Deployed, ResourceFailure
-from tests.emulator.deployment import At, Await, Deployment, Engine, Now, ResourceFailed, ResourceRecord
+from tests.emulator.deployment import At, Deployment, Engine, Now, ResourceFailed, ResourceRecord, Started
 from tests.emulator.provider_framework import Outcome, ProviderFramework
-from tests.emulator.stack_scope import StackScope
+from tests.emulator.stack_delete import StackDeletion, retains
 from tests.emulator.stack_template import Template
 from tests.emulator.world import Export
 
-Started = Now | At | Await
 
-
-class EmulatedStack(StackScope):
-    """One deployed stack instance: ``deploy`` it, then ``update`` it with later synths."""
-
-    _provider: ProviderFramework | None = None
+class EmulatedStack(StackDeletion):
+    """One deployed stack instance: ``deploy`` it, ``update`` it with later synths, ``delete`` it."""
 
     # -- whole-stack operations ------------------------------------------------------------------------
     def deploy(self, framework: ProviderFramework | None = None) -> Deployment:
         """Create the stack: every resource in dependency order, imports through ``framework``."""
+        self._check_live()
         if self._deployed:
             raise RuntimeError(f"stack {self.name} is already deployed: update() it")
+        self._imported.clear()
         deployment = Deployment(self.stack_id, self.name, "Create", self.world.clock())
         self._walk(deployment, self._ids(), lambda record: self._create(record, deployment, framework))
         self._export(deployment)
+        self._publish_imports(deployment)
         deployment.finished_at = self.world.clock()
         return deployment
 
     def update(self, assembly_dir: Path, framework: ProviderFramework | None = None) -> Deployment:
         """Deploy a later synth of this stack instance (same StackId) over what is deployed."""
+        self._check_live()
+        self._imported.clear()
         old = self.spec
         self._load(assembly_dir)
         deployment = Deployment(self.stack_id, self.name, "Update", self.world.clock())
@@ -57,6 +60,7 @@ class EmulatedStack(StackScope):
         if deployment.succeeded:
             self._cleanup(deployment, old, replaced, framework)
             self._export(deployment)
+        self._publish_imports(deployment)
         deployment.finished_at = self.world.clock()
         return deployment
 
@@ -85,7 +89,14 @@ class EmulatedStack(StackScope):
         props = self._properties(record.logical_id)
         if record.resource_type == RESOURCE_TYPE:
             event = self._custom_event(record.logical_id, "Create", props)
-            return self._send(record, deployment, framework, event, lambda o: self._custom_done(record, props, o))
+            return self._send(
+                record,
+                deployment,
+                framework,
+                event,
+                lambda outcome: self._custom_done(record, props, outcome),
+                failed=lambda outcome: self._custom_failed(record, props, outcome),
+            )
         create, _, _ = cfn_resources.handlers(record.resource_type)
         try:
             deployed = create(self, record.logical_id, props)
@@ -138,60 +149,28 @@ class EmulatedStack(StackScope):
         gone = {lid: self._deployed.pop(lid) for lid in removed} | replaced
         old_dependencies = old.dependencies()
         # Reverse order: a removed resource goes only after the removed resources that depend on it.
-        dependencies = {lid: {other for other in removed if lid in old_dependencies.get(other, ())} for lid in gone}
-        records = {lid: ResourceRecord(lid, gone[lid].resource_type, action="Delete") for lid in gone}
-        deployment.cleanup.update(records)
-
-        def delete(record: ResourceRecord) -> Started:
-            deployed = gone[record.logical_id]
-            record.physical_id = deployed.physical_id
-            if deployed.resource_type == RESOURCE_TYPE:
-                event = self._custom_event(
-                    record.logical_id, "Delete", deployed.properties, physical_id=deployed.physical_id
-                )
-                return self._send(record, deployment, framework, event, lambda _outcome: None)
-            _, _, remove = cfn_resources.handlers(deployed.resource_type)
-            remove(self, deployed)
-            return Now()
-
-        Engine(self.world.clock, records, dependencies).run(delete)
+        waits = {lid: {other for other in removed if lid in old_dependencies.get(other, ())} for lid in gone}
+        # A removed resource keeps by its DeletionPolicy, a replaced one's old id by UpdateReplacePolicy.
+        retained = {lid for lid in removed if retains(old, lid, "DeletionPolicy")}
+        retained |= {lid for lid in replaced if retains(self.spec, lid, "UpdateReplacePolicy")}
+        self._delete_resources(
+            deployment, deployment.cleanup, gone=gone, waits=waits, retained=retained, framework=framework, forget=_keep
+        )
 
     def _settled(self, record: ResourceRecord, deployed: Deployed) -> Now | At:
         self._deployed[record.logical_id] = deployed
         record.physical_id = deployed.physical_id
         return Now() if deployed.ready_at is None else At(deployed.ready_at)
 
-    def _send(
-        self,
-        record: ResourceRecord,
-        deployment: Deployment,
-        framework: ProviderFramework | None,
-        event: dict[str, Any],
-        then: Callable[[Outcome], None],
-    ) -> Await:
-        deployment.events.append(event)
-        if framework is None:
-            # The provider as synthesized, built once per stack: one handler serves all its imports.
-            if self._provider is None:
-                self._provider = self.framework()
-            framework = self._provider
-        return Await(framework, event, then)
-
     def _custom_done(self, record: ResourceRecord, props: dict[str, Any], outcome: Outcome) -> None:
         # A custom resource's Fn::GetAtt values are the Data it answered with.
         self._deployed[record.logical_id] = Deployed(record.resource_type, outcome.physical_id, outcome.data, props)
+        self._failed_creates.pop(record.logical_id, None)
 
-    def _custom_event(
-        self,
-        logical_id: str,
-        request_type: str,
-        properties: dict[str, Any],
-        old_properties: dict[str, Any] | None = None,
-        physical_id: str | None = None,
-    ) -> dict[str, Any]:
-        return self.event(
-            logical_id, request_type, properties=properties, old_properties=old_properties, physical_id=physical_id
-        )
+    def _custom_failed(self, record: ResourceRecord, props: dict[str, Any], outcome: Outcome) -> None:
+        # A failed Create answered with a physical id (a job ARN, or the framework's CREATE_FAILED marker).
+        if outcome.physical_id:
+            self._failed_creates[record.logical_id] = Deployed(record.resource_type, outcome.physical_id, {}, props)
 
     def _export(self, deployment: Deployment) -> None:
         if not deployment.succeeded:
@@ -212,9 +191,17 @@ class EmulatedStack(StackScope):
         self.world.exports.clear()
         self.world.exports.update(exports)
 
+    def _publish_imports(self, deployment: Deployment) -> None:
+        """Record which exports this stack imports; after a failed operation the earlier ones may still be used."""
+        imported = set(self._imported)
+        if not deployment.succeeded:
+            imported |= self.world.imports.get(self.stack_id, set())
+        self.world.imports[self.stack_id] = imported
+
     # -- the step-by-step API -------------------------------------------------------------------------
     def deploy_dependencies(self) -> EmulatedStack:
         """Create everything except the import custom resources and what depends on them."""
+        self._check_live()
         skipped = self.spec.dependents(set(self.import_ids()))
         ids = [lid for lid in self._ids() if lid not in skipped]
         deployment = Deployment(self.stack_id, self.name, "Create", self.world.clock())
@@ -232,73 +219,7 @@ class EmulatedStack(StackScope):
             self._deployed[logical_id] = upload(self, logical_id, old, self.resolve(self.spec.properties(logical_id)))
         return self
 
-    def import_ids(self) -> list[str]:
-        return self.spec.of_type(RESOURCE_TYPE)
 
-    def import_id(self, construct_id: str) -> str:
-        """Logical id of the custom resource of the DatasetImport ``construct_id`` (a top-level construct)."""
-        path = f"{self.name}/{construct_id}/Resource/Default"
-        (logical_id,) = [
-            lid for lid in self.import_ids() if self.spec.resources[lid].get("Metadata", {}).get("aws:cdk:path") == path
-        ]
-        return logical_id
-
-    def import_properties(self, logical_id: str) -> dict[str, Any]:
-        """The import's properties as CloudFormation would send them now."""
-        properties = dict(self.spec.properties(logical_id))
-        try:
-            properties["ServiceToken"] = self.resolve(properties.get("ServiceToken"))
-        except intrinsics.Unresolvable:  # the provider is not deployed (a test sends events by hand)
-            properties["ServiceToken"] = service_token(self.world.region, self.world.account)
-        resolved: dict[str, Any] = self.resolve(properties)
-        return resolved
-
-    def event(
-        self,
-        logical_id: str,
-        request_type: str = "Create",
-        *,
-        properties: dict[str, Any] | None = None,
-        old_properties: dict[str, Any] | None = None,
-        physical_id: str | None = None,
-    ) -> dict[str, Any]:
-        """A CloudFormation request for the import resource, as CloudFormation sends it."""
-        return custom_resource_event(
-            request_type,
-            properties if properties is not None else self.import_properties(logical_id),
-            logical_id=logical_id,
-            stack_name=self.name,
-            stack_id=self.stack_id,
-            region=self.world.region,
-            account=self.world.account,
-            old_properties=old_properties,
-            physical_id=physical_id,
-        )
-
-    def wait_settings(self) -> tuple[float, float, float]:
-        """(query interval, total timeout, handler wait budget) as synthesized."""
-        return provider_settings.wait_settings(self.spec)
-
-    def framework(
-        self,
-        log: Callable[[str], None] | None = None,
-        *,
-        query_interval: float | None = None,
-        total_timeout: float | None = None,
-        wait_budget: float | None = None,
-        **overrides: Any,
-    ) -> ProviderFramework:
-        """The provider as synthesized (settings not given are read from the template), with the real handler."""
-        if query_interval is None or total_timeout is None or wait_budget is None:
-            interval, timeout, budget = self.wait_settings()
-            query_interval = interval if query_interval is None else query_interval
-            total_timeout = timeout if total_timeout is None else total_timeout
-            wait_budget = budget if wait_budget is None else wait_budget
-        return provider_settings.handler_framework(
-            self.world,
-            query_interval=query_interval,
-            total_timeout=total_timeout,
-            wait_budget=wait_budget,
-            log=log,
-            **overrides,
-        )
+def _keep(_logical_id: str) -> None:
+    # An update's cleanup deletes what the stack no longer holds: nothing to forget.
+    pass

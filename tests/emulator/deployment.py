@@ -7,7 +7,8 @@ runs as a Provider-framework execution alongside all the others (``Executions``)
 to the earliest timer or is_complete call, and so on until nothing is left. When a resource
 fails, nothing new starts and what is still in progress is cancelled (CloudFormation's "Resource
 creation cancelled"; the work itself, e.g. an import job, runs on in the emulated service). No
-rollback is emulated.
+rollback is emulated. Deleting is the other way round (``Engine(..., keep_going=True)``): a failed
+delete stops only what waits for it; every other resource is still deleted, as CloudFormation does.
 
 ``Deployment`` is the record of one stack operation, per logical id, for tests to assert on.
 """
@@ -29,7 +30,7 @@ SUCCESS = "SUCCESS"
 class ResourceRecord:
     logical_id: str
     resource_type: str
-    action: str = ""  # Create, Update, NoChange (nothing sent) or Delete
+    action: str = ""  # Create, Update, NoChange (nothing sent), Delete or Retain (DeletionPolicy: kept)
     status: str = NOT_STARTED
     started_at: float | None = None
     completed_at: float | None = None
@@ -37,14 +38,24 @@ class ResourceRecord:
     outcome: Outcome | None = None  # what the Provider framework answered (custom resources)
     reason: str = ""
 
+    @property
+    def resource_status(self) -> str:
+        """CloudFormation's name for where the resource is, e.g. DELETE_FAILED or DELETE_SKIPPED (retained)."""
+        if self.action == "Retain":
+            return "DELETE_SKIPPED"
+        if self.status == NOT_STARTED or self.action == "NoChange":
+            return self.status  # CloudFormation leaves it as it was
+        # A cancelled resource is FAILED too ("Resource creation cancelled").
+        return f"{self.action.upper()}_{FAILED if self.status == CANCELLED else self.status}"
+
 
 @dataclass
 class Deployment:
-    """One stack operation (create or update) of one stack instance."""
+    """One stack operation (create, update or delete) of one stack instance."""
 
     stack_id: str
     stack_name: str
-    operation: str  # Create or Update
+    operation: str  # Create, Update or Delete
     started_at: float
     finished_at: float = 0.0
     records: dict[str, ResourceRecord] = field(default_factory=dict)
@@ -53,6 +64,11 @@ class Deployment:
     events: list[dict[str, Any]] = field(default_factory=list)  # custom-resource events sent, in order
     outputs: dict[str, Any] = field(default_factory=dict)
     stack_reason: str = ""  # a failure of the stack itself (e.g. an export name taken)
+
+    @property
+    def stack_status(self) -> str:
+        """CREATE_COMPLETE, DELETE_FAILED, ... (no rollback is emulated: a failed create stays CREATE_FAILED)."""
+        return f"{self.operation.upper()}_{COMPLETE if self.succeeded else FAILED}"
 
     @property
     def failures(self) -> list[ResourceRecord]:
@@ -97,14 +113,16 @@ class At:
 
 @dataclass(frozen=True)
 class Await:
-    """A custom resource: the event goes to the framework; ``then`` sees a SUCCESS outcome."""
+    """A custom resource: the event goes to the framework; ``then`` sees a SUCCESS outcome, ``failed`` a FAILED one."""
 
     framework: ProviderFramework
     event: dict[str, Any]
     then: Callable[[Outcome], None]
+    failed: Callable[[Outcome], None] | None = None
 
 
-Start = Callable[[ResourceRecord], Now | At | Await]
+Started = Now | At | Await
+Start = Callable[[ResourceRecord], Started]
 
 
 class ResourceFailed(Exception):
@@ -112,22 +130,37 @@ class ResourceFailed(Exception):
 
 
 class Engine:
-    """One walk of a template (or of the cleanup phase): ``run`` fills in the records."""
+    """One walk of a template (or of the cleanup phase): ``run`` fills in the records.
+
+    ``keep_going``: a failure stops only the resources that wait for the failed one (a delete);
+    otherwise it stops the walk and cancels what is in progress (a create or update).
+    """
 
     def __init__(
-        self, clock: VirtualClock, records: dict[str, ResourceRecord], dependencies: Mapping[str, set[str]]
+        self,
+        clock: VirtualClock,
+        records: dict[str, ResourceRecord],
+        dependencies: Mapping[str, set[str]],
+        *,
+        keep_going: bool = False,
     ) -> None:
         self.clock = clock
         self.records = records
         self.dependencies = dependencies
+        self.keep_going = keep_going
+        self._failed = False
         self._executions = Executions(clock)
         self._timers: dict[str, float] = {}
-        self._awaiting: dict[str, Callable[[Outcome], None]] = {}
-        self._waiting = list(records)  # in template order: ties start in that order
+        self._awaiting: dict[str, Await] = {}
+        self._waiting = list(records)  # in the order given: ties start in that order
+
+    @property
+    def _stopped(self) -> bool:
+        return self._failed and not self.keep_going
 
     def run(self, start: Start) -> None:
-        failed = self._start_ready(start)
-        while not failed and (self._timers or self._executions):
+        self._start_ready(start)
+        while not self._stopped and (self._timers or self._executions):
             candidates = list(self._timers.values())
             next_call = self._executions.next_due()
             if next_call is not None:
@@ -137,10 +170,8 @@ class Engine:
                 del self._timers[logical_id]
                 self._complete(self.records[logical_id])
             for key, outcome in self._executions.step_due():
-                then = self._awaiting.pop(str(key))
-                failed = self._finish_custom(self.records[str(key)], outcome, then) or failed
-            if not failed:
-                failed = self._start_ready(start)
+                self._finish_custom(self.records[str(key)], outcome, self._awaiting.pop(str(key)))
+            self._start_ready(start)
         for logical_id in [*self._timers, *self._awaiting]:
             if logical_id in self._executions:
                 self._executions.cancel(logical_id)
@@ -152,25 +183,26 @@ class Engine:
         deps = self.dependencies.get(logical_id, ())
         return all(self.records[dep].status == COMPLETE for dep in deps if dep in self.records)
 
-    def _start_ready(self, start: Start) -> bool:
-        """Start everything ready, again while instant completions make more ready; True on a failure."""
+    def _start_ready(self, start: Start) -> None:
+        """Start everything ready, again while instant completions make more ready, until stopped."""
         progress = True
-        while progress:
+        while progress and not self._stopped:
             progress = False
             for logical_id in [lid for lid in self._waiting if self._ready(lid)]:
                 self._waiting.remove(logical_id)
                 progress = True
-                if self._start(self.records[logical_id], start):
-                    return True
-        return False
+                self._start(self.records[logical_id], start)
+                if self._stopped:
+                    return
 
-    def _start(self, record: ResourceRecord, start: Start) -> bool:
+    def _start(self, record: ResourceRecord, start: Start) -> None:
         record.status, record.started_at = IN_PROGRESS, self.clock()
         try:
             started = start(record)
         except ResourceFailed as error:
             record.status, record.reason, record.completed_at = FAILED, str(error), self.clock()
-            return True
+            self._failed = True
+            return
         if isinstance(started, Now) or (isinstance(started, At) and started.time <= self.clock()):
             self._complete(record)
         elif isinstance(started, At):
@@ -178,19 +210,21 @@ class Engine:
         else:
             outcome = self._executions.start(record.logical_id, started.framework, started.event)
             if outcome is not None:
-                return self._finish_custom(record, outcome, started.then)
-            self._awaiting[record.logical_id] = started.then
-        return False
+                self._finish_custom(record, outcome, started)
+            else:
+                self._awaiting[record.logical_id] = started
 
     def _complete(self, record: ResourceRecord) -> None:
         record.status, record.completed_at = COMPLETE, self.clock()
 
-    def _finish_custom(self, record: ResourceRecord, outcome: Outcome, then: Callable[[Outcome], None]) -> bool:
-        """Record a framework answer; True if the resource failed."""
+    def _finish_custom(self, record: ResourceRecord, outcome: Outcome, sent: Await) -> None:
+        """Record a framework answer (a failure stops the walk, or what waits for it)."""
         record.outcome, record.physical_id, record.completed_at = outcome, outcome.physical_id, self.clock()
         if outcome.status != SUCCESS:
             record.status, record.reason = FAILED, outcome.reason
-            return True
-        then(outcome)
+            self._failed = True
+            if sent.failed is not None:
+                sent.failed(outcome)
+            return
+        sent.then(outcome)
         record.status = COMPLETE
-        return False

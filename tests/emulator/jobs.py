@@ -3,7 +3,8 @@
 Import modes (the API reference of CreateDatasetImportJob): FULL is the default and replaces the
 dataset's bulk data; INCREMENTAL adds to it, so Personalize accepts it only on a dataset that
 already had a bulk import, i.e. one with an ACTIVE FULL import job. Otherwise
-CreateDatasetImportJob fails with InvalidInputException.
+CreateDatasetImportJob fails with InvalidInputException. A dataset deleted and created again under
+the same name (so the same ARN) starts empty: the old dataset's jobs do not count.
 """
 
 from __future__ import annotations
@@ -11,20 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tests.emulator.state import ACTIVE, FULL, IN_PROGRESS, INCREMENTAL, Job, ServiceError
+from tests.emulator.state import ACTIVE, FULL, IN_PROGRESS, INCREMENTAL, Job, Resource, ServiceError
 
 SUMMARY_KEYS = ("datasetImportJobArn", "jobName", "status", "creationDateTime", "lastUpdatedDateTime", "importMode")
 
 
-def check_import_mode(jobs: Iterable[Job], dataset_arn: str, import_mode: str) -> None:
+def check_import_mode(jobs: Iterable[Job], dataset: Resource, import_mode: str) -> None:
     if import_mode != INCREMENTAL:
         return
-    bulk = [job for job in jobs if job.request["datasetArn"] == dataset_arn and job.import_mode == FULL]
+    bulk = [job for job in jobs if job.dataset_uid == dataset.uid and job.import_mode == FULL]
     if any(job.outcome == ACTIVE for job in bulk):
         return
     raise ServiceError(
         "InvalidInputException",
-        f"Dataset {dataset_arn} has no bulk data: an INCREMENTAL import requires a previous bulk (FULL) import "
+        f"Dataset {dataset.arn} has no bulk data: an INCREMENTAL import requires a previous bulk (FULL) import "
         "of the dataset that is ACTIVE. Import with importMode FULL first.",
     )
 

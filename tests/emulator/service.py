@@ -10,7 +10,10 @@ Behaviour modelled on the service as the Personalize developer guide and API ref
 - a job goes CREATE PENDING > CREATE IN_PROGRESS > ACTIVE | CREATE FAILED on the virtual clock, and
   reads its data from S3 when it leaves IN_PROGRESS (``importer.py`` decides ACTIVE or the failureReason),
   with the access its role, the bucket policy and the bucket's KMS key policy give it (``access.py``);
-- tags given at creation are kept; TagResource / UntagResource / ListTagsForResource (``tagging.py``).
+- tags given at creation are kept; TagResource / UntagResource / ListTagsForResource (``tagging.py``);
+- DeleteDataset / DeleteSchema / DeleteDatasetGroup refuse while something still uses the resource
+  (an import job in flight, a dataset) → ResourceInUseException; deleting frees the name, but import
+  jobs are never deleted (``catalog.py``, with the dataset group, schema and dataset operations).
 
 Status is a function of virtual time: each request first settles every resource to ``clock()``.
 """
@@ -24,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from tests.emulator import importer, jobs
 from tests.emulator.access import AccessModel
+from tests.emulator.catalog import CatalogOperations
 from tests.emulator.clock import VirtualClock
 from tests.emulator.shapes import validation_errors, validation_message
 from tests.emulator.state import (
     ACCOUNT,
     ACTIVE,
-    DATASET_TYPES,
+    DELETE_PENDING,
     FAILED,
     IN_FLIGHT,
     IN_PROGRESS,
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCOUNT",
     "ACTIVE",
+    "DELETE_PENDING",
     "FAILED",
     "IN_PROGRESS",
     "MAX_JOBS_IN_FLIGHT",
@@ -60,7 +65,7 @@ __all__ = [
 ]
 
 
-class PersonalizeEmulator:
+class PersonalizeEmulator(CatalogOperations):
     """One region of one account of Amazon Personalize, on a virtual clock."""
 
     def __init__(
@@ -76,6 +81,7 @@ class PersonalizeEmulator:
         self.job_timing = JobTiming()
         self.dataset_group_seconds = 0.0
         self.dataset_seconds = 0.0
+        self.delete_seconds = 0.0
         self._job_timings: dict[str, JobTiming] = {}
         self._groups: dict[str, Resource] = {}
         self._schemas: dict[str, Resource] = {}
@@ -141,27 +147,14 @@ class PersonalizeEmulator:
             self._settle()
             return method(params)
 
-    # -- helpers -------------------------------------------------------------------------------
-    def _arn(self, kind: str, name: str) -> str:
-        return f"arn:aws:personalize:{self.region}:{ACCOUNT}:{kind}/{name}"
-
-    @staticmethod
-    def _find(table: dict[str, Any], arn: str, what: str) -> Any:
-        found = table.get(arn)
-        if found is None:
-            raise ServiceError("ResourceNotFoundException", f"Could not find the {what} with ARN {arn}")
-        return found
-
-    @staticmethod
-    def _unique(table: dict[str, Any], arn: str, what: str) -> None:
-        if arn in table:
-            raise ServiceError("ResourceAlreadyExistsException", f"A {what} with ARN {arn} already exists")
-
+    # -- virtual time -----------------------------------------------------------------------------
     def _settle(self) -> None:
         now = self.clock()
         for job in self._jobs.values():
             if job.outcome is None and now >= job.ends_at:
                 self._finish(job)
+        # After the jobs: a dataset is deleted only once none of its jobs is in flight.
+        self._purge_deleted(now)
 
     def _finish(self, job: Job) -> None:
         dataset = self._datasets[job.request["datasetArn"]]
@@ -181,95 +174,6 @@ class PersonalizeEmulator:
             return
         job.outcome = ACTIVE
 
-    # -- dataset groups --------------------------------------------------------------------------
-    def _op_CreateDatasetGroup(self, params: dict[str, Any]) -> dict[str, Any]:
-        arn = self._arn("dataset-group", params["name"])
-        self._unique(self._groups, arn, "dataset group")
-        now = self.clock()
-        body = {"name": params["name"], "domain": params.get("domain")}
-        self._tags.tag(arn, params.get("tags", []))
-        self._groups[arn] = Resource(arn, params["name"], now, now + self.dataset_group_seconds, body)
-        result = {"datasetGroupArn": arn}
-        if params.get("domain"):
-            result["domain"] = params["domain"]
-        return result
-
-    def _op_DescribeDatasetGroup(self, params: dict[str, Any]) -> dict[str, Any]:
-        group: Resource = self._find(self._groups, params["datasetGroupArn"], "dataset group")
-        now = self.clock()
-        description = {
-            "name": group.name,
-            "datasetGroupArn": group.arn,
-            "status": group.status(now),
-            "creationDateTime": group.created,
-            "lastUpdatedDateTime": max(group.created, min(now, group.ready_at)),
-        }
-        if group.body.get("domain"):
-            description["domain"] = group.body["domain"]
-        return {"datasetGroup": description}
-
-    # -- schemas -----------------------------------------------------------------------------------
-    def _op_CreateSchema(self, params: dict[str, Any]) -> dict[str, Any]:
-        arn = self._arn("schema", params["name"])
-        self._unique(self._schemas, arn, "schema")
-        try:
-            fields = importer.parse_schema(params["schema"])
-        except ValueError as error:
-            raise ServiceError("InvalidInputException", f"Invalid schema: {error}") from error
-        now = self.clock()
-        body = {"schema": params["schema"], "domain": params.get("domain"), "fields": fields}
-        self._schemas[arn] = Resource(arn, params["name"], now, now, body)
-        return {"schemaArn": arn}
-
-    def _op_DescribeSchema(self, params: dict[str, Any]) -> dict[str, Any]:
-        schema: Resource = self._find(self._schemas, params["schemaArn"], "schema")
-        description = {
-            "name": schema.name,
-            "schemaArn": schema.arn,
-            "schema": schema.body["schema"],
-            "creationDateTime": schema.created,
-            "lastUpdatedDateTime": schema.created,
-        }
-        if schema.body.get("domain"):
-            description["domain"] = schema.body["domain"]
-        return {"schema": description}
-
-    # -- datasets ----------------------------------------------------------------------------------
-    def _op_CreateDataset(self, params: dict[str, Any]) -> dict[str, Any]:
-        group: Resource = self._find(self._groups, params["datasetGroupArn"], "dataset group")
-        self._find(self._schemas, params["schemaArn"], "schema")
-        dataset_type = params["datasetType"].upper()
-        if dataset_type not in DATASET_TYPES:
-            raise ServiceError(
-                "InvalidInputException",
-                f"Invalid datasetType {params['datasetType']!r}: use one of {', '.join(sorted(DATASET_TYPES))}",
-            )
-        if group.status(self.clock()) != ACTIVE:
-            raise ServiceError("ResourceInUseException", f"Dataset group {group.arn} is not in ACTIVE state")
-        arn = self._arn("dataset", f"{group.name}/{dataset_type}")
-        self._unique(self._datasets, arn, "dataset")
-        now = self.clock()
-        body = {"schemaArn": params["schemaArn"], "datasetGroupArn": group.arn, "datasetType": dataset_type}
-        self._tags.tag(arn, params.get("tags", []))
-        self._datasets[arn] = Resource(arn, params["name"], now, now + self.dataset_seconds, body)
-        return {"datasetArn": arn}
-
-    def _op_DescribeDataset(self, params: dict[str, Any]) -> dict[str, Any]:
-        dataset: Resource = self._find(self._datasets, params["datasetArn"], "dataset")
-        now = self.clock()
-        return {
-            "dataset": {
-                "name": dataset.name,
-                "datasetArn": dataset.arn,
-                "datasetGroupArn": dataset.body["datasetGroupArn"],
-                "datasetType": dataset.body["datasetType"],
-                "schemaArn": dataset.body["schemaArn"],
-                "status": dataset.status(now),
-                "creationDateTime": dataset.created,
-                "lastUpdatedDateTime": max(dataset.created, min(now, dataset.ready_at)),
-            }
-        }
-
     # -- import jobs -------------------------------------------------------------------------------
     def _op_CreateDatasetImportJob(self, params: dict[str, Any]) -> dict[str, Any]:
         arn = self._arn("dataset-import-job", params["jobName"])
@@ -278,7 +182,7 @@ class PersonalizeEmulator:
         now = self.clock()
         if dataset.status(now) != ACTIVE:
             raise ServiceError("ResourceInUseException", f"Dataset {dataset.arn} is not in ACTIVE state")
-        jobs.check_import_mode(self._jobs.values(), dataset.arn, params.get("importMode", "FULL"))
+        jobs.check_import_mode(self._jobs.values(), dataset, params.get("importMode", "FULL"))
         self._tags.check(arn, params.get("tags", []))
         in_flight = sum(1 for job in self._jobs.values() if job.status(now) in IN_FLIGHT)
         if in_flight >= MAX_JOBS_IN_FLIGHT:
@@ -288,7 +192,8 @@ class PersonalizeEmulator:
             )
         timing = self._job_timings.get(params["jobName"], self.job_timing)
         started = now + timing.pending
-        self._jobs[arn] = Job(arn, json.loads(json.dumps(params)), now, started, started + timing.running)
+        request = json.loads(json.dumps(params))
+        self._jobs[arn] = Job(arn, request, now, started, started + timing.running, dataset_uid=dataset.uid)
         self._tags.tag(arn, params.get("tags", []))
         return {"datasetImportJobArn": arn}
 

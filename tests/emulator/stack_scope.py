@@ -27,6 +27,10 @@ class StackScope:
         # One deployed stack instance: CloudFormation gives each a new id, kept across updates.
         self.stack_id = f"arn:aws:cloudformation:{world.region}:{world.account}:stack/{stack_name}/{uuid.uuid4()}"
         self._deployed: dict[str, Deployed] = {}
+        # Custom resources whose Create answered FAILED with a physical id: CloudFormation keeps that
+        # id (CREATE_FAILED) and sends it a Delete when the stack is deleted.
+        self._failed_creates: dict[str, Deployed] = {}
+        self._imported: set[str] = set()  # export names Fn::ImportValue read (published by a deploy)
         self._load(assembly_dir)
 
     def _load(self, assembly_dir: Path) -> None:
@@ -88,6 +92,7 @@ class StackScope:
     def import_value(self, name: str) -> Any:
         if name not in self.world.exports:
             raise intrinsics.Unresolvable(f"No export named {name} found")
+        self._imported.add(name)
         return self.world.exports[name].value
 
     def condition(self, name: str) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 ACCOUNT = "123456789012"
 PENDING, IN_PROGRESS, ACTIVE, FAILED = "CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE", "CREATE FAILED"
 IN_FLIGHT = frozenset({PENDING, IN_PROGRESS})
+DELETE_PENDING = "DELETE PENDING"
 MAX_JOBS_IN_FLIGHT = 5
 DATASET_TYPES = frozenset({"INTERACTIONS", "ITEMS", "USERS", "ACTIONS", "ACTION_INTERACTIONS"})
 FULL, INCREMENTAL = "FULL", "INCREMENTAL"
@@ -40,9 +42,21 @@ class Resource:
     created: float
     ready_at: float  # CREATE PENDING until then, ACTIVE after
     body: dict[str, Any] = field(default_factory=dict)
+    # Deleted: DELETE PENDING from ``delete_started``, gone (name free again) from ``gone_at``.
+    delete_started: float | None = None
+    gone_at: float | None = None
+    # Tells this resource from a later one created under the same name, hence the same ARN.
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def status(self, now: float) -> str:
+        if self.delete_started is not None:
+            return DELETE_PENDING
         return ACTIVE if now >= self.ready_at else PENDING
+
+    def last_updated(self, now: float) -> float:
+        if self.delete_started is not None:
+            return self.delete_started
+        return max(self.created, min(now, self.ready_at))
 
 
 @dataclass
@@ -55,6 +69,9 @@ class Job:
     outcome: str | None = None  # ACTIVE or CREATE FAILED once settled
     failure_reason: str | None = None
     finished: float | None = None
+    # The dataset it imports into (``Resource.uid``): a dataset deleted and created again under the
+    # same name has the same ARN, but none of the old one's data or jobs.
+    dataset_uid: str = ""
 
     @property
     def import_mode(self) -> str:

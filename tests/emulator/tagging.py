@@ -40,5 +40,9 @@ class TagStore:
         for key in keys:
             current.pop(key, None)
 
+    def drop(self, arn: str) -> None:
+        """The resource is gone: a later one under the same ARN starts with no tags."""
+        self._tags.pop(arn, None)
+
     def listed(self, arn: str) -> list[dict[str, str]]:
         return [{"tagKey": key, "tagValue": value} for key, value in self._tags.get(arn, {}).items()]

@@ -195,6 +195,18 @@ def upload(bucket_id: str, prefix: str, object_key: str) -> dict[str, Any]:
     }
 
 
+def auto_delete_objects(bucket_id: str) -> dict[str, Any]:
+    """CDK's ``autoDeleteObjects``: a custom resource that empties the bucket when it is deleted.
+
+    CDK makes it depend on the bucket policy too, so the policy outlives the emptying.
+    """
+    return {
+        "Type": "Custom::S3AutoDeleteObjects",
+        "Properties": {"ServiceToken": arn_of(PROVIDER), "BucketName": ref(bucket_id)},
+        "DependsOn": [f"{bucket_id}Policy"],
+    }
+
+
 def dataset_import(
     job_name: str,
     bucket_id: str,

@@ -83,6 +83,9 @@ class World:
     _client: PersonalizeClient | None = None
     # Export names are unique per account and region, across stacks (CloudFormation's rule).
     exports: dict[str, Export] = field(default_factory=dict)
+    # Per deployed stack instance (StackId), the export names it imports: an export in use by
+    # another stack cannot be deleted with its stack.
+    imports: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def access(self) -> AccessModel:
