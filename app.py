@@ -13,10 +13,9 @@ from pathlib import Path
 
 from aws_cdk import App, CfnOutput, Stack
 from aws_cdk import aws_personalize as personalize
-from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
-from constructs_personalize import DatasetSchema, ImportMode, TrainingDataset
+from constructs_personalize import DatasetSchema, DataSource, ImportMode, TrainingDataset
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "interactions"
 
@@ -38,7 +37,7 @@ class PersonalizeExampleStack(Stack):
             name=f"{prefix}-interactions",
             dataset_group_arn=group.attr_dataset_group_arn,
             schema=INTERACTIONS_SCHEMA,
-            sources=[s3_deployment.Source.asset(str(DATA_DIR))],
+            data=DataSource.from_asset(DATA_DIR),
             import_mode=ImportMode.FULL,
             tags={"project": "constructs-personalize-example"},
         )

@@ -1,13 +1,18 @@
 """Amazon Personalize dataset imports that run during ``cdk deploy``."""
 
+from constructs_personalize.data_source import DataSource
+from constructs_personalize.data_store import DataStore
 from constructs_personalize.dataset_import import RESOURCE_TYPE, DatasetImport
 from constructs_personalize.import_mode import ImportMode
+from constructs_personalize.import_options import ImportOptions
 from constructs_personalize.preflight import DataSummary, DataValidationError, validate_data
 from constructs_personalize.schema import DatasetSchema, DatasetType, Domain, Field, FieldType
 from constructs_personalize.training_dataset import TrainingDataset
 
 __all__ = [
     "RESOURCE_TYPE",
+    "DataSource",
+    "DataStore",
     "DataSummary",
     "DataValidationError",
     "DatasetImport",
@@ -17,6 +22,7 @@ __all__ = [
     "Field",
     "FieldType",
     "ImportMode",
+    "ImportOptions",
     "TrainingDataset",
     "validate_data",
 ]

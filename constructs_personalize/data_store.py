@@ -7,7 +7,6 @@ Each import adds grants for its own prefix only (docs/personalize.md, "Access", 
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from aws_cdk import Annotations, RemovalPolicy, Stack
@@ -20,48 +19,106 @@ from constructs_personalize.nag import acknowledge_at_synth
 
 PERSONALIZE = "personalize.amazonaws.com"
 STORE_ID = "ConstructsPersonalizeDataStore"
-READ_ROLE_ID = "ConstructsPersonalizeImportRole"
 # AWS's key-policy statement for dataset import jobs: these five actions, for the role and the service.
 KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant", "kms:ListGrants")
 # What the role itself needs to read objects encrypted under the key (no new data keys for reading).
 KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 
 
-def stack_bucket(
-    scope: Construct,
-    *,
-    encryption_key: kms.IKey | None,
-    server_access_logs_bucket: s3.IBucket | None,
-    removal_policy: RemovalPolicy | None,
-) -> s3.Bucket:
-    """The stack's data bucket for these settings: imports with the same settings share one bucket."""
-    stack = Stack.of(scope)
-    policy = removal_policy or RemovalPolicy.RETAIN
-    settings = [
-        encryption_key.node.addr if encryption_key else "",
-        server_access_logs_bucket.node.addr if server_access_logs_bucket else "",
-        "" if policy == RemovalPolicy.RETAIN else str(policy),
-    ]
-    store_id = STORE_ID if not any(settings) else f"{STORE_ID}{_digest(settings)}"
-    existing = stack.node.try_find_child(store_id)
-    if existing is not None:
-        bucket = existing.node.find_child("DataBucket")
-        assert isinstance(bucket, s3.Bucket)
-        return bucket
-    return _create_bucket(
-        Construct(stack, store_id),
-        removal_policy=policy,
-        encryption_key=encryption_key,
-        server_access_logs_bucket=server_access_logs_bucket,
-    )
+# Every BucketDeployment tags its destination bucket once (aws-cdk:cr-owned:<prefix>:<hash>) and a
+# bucket takes 50 tags: 40 uploads leave room for the bucket's own tags.
+MAX_UPLOADS_PER_BUCKET = 40
 
 
-def stack_read_role(scope: Construct) -> iam.Role:
-    """The role Personalize assumes to read the stack's training data, created with the first import."""
+class DataStore(Construct):
+    """Where imports keep their training data: one bucket, its access logs, and the role Personalize reads with.
+
+    By default every ``DatasetImport`` of a stack shares the stack's store (``DataStore.of(stack)``), each
+    under its own prefix, with the role's read access, the bucket policy and the key policy scoped per
+    prefix. Create one explicitly to share it across imports (or stacks), to bring a bucket of your own
+    (a data lake), or to encrypt with a customer managed KMS key, and pass it as ``store=``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket: s3.IBucket | None = None,
+        encryption_key: kms.IKey | None = None,
+        server_access_logs_bucket: s3.IBucket | None = None,
+        removal_policy: RemovalPolicy | None = None,
+        role: iam.IRole | None = None,
+    ) -> None:
+        """
+        :param bucket: A bucket of your own to upload into (a data lake). If this app manages it, its bucket
+            policy gets Personalize's read statement per prefix; otherwise the synth warns with the statement
+            to add. Default: - a private, encrypted, TLS-only bucket with server access logs is created
+        :param encryption_key: Customer managed KMS key of the created bucket; its key policy gets AWS's
+            statement for dataset import jobs. Default: - S3-managed encryption
+        :param server_access_logs_bucket: Where the created bucket writes its access logs.
+            Default: - a logs bucket is created beside it
+        :param removal_policy: What happens to the created buckets when the stack deletes them; with DESTROY
+            their objects are emptied first. Default: - RemovalPolicy.RETAIN
+        :param role: The role Personalize assumes to read the store's data.
+            Default: - a role trusting personalize.amazonaws.com for this account and region only
+        """
+        super().__init__(scope, id)
+        if bucket is not None:
+            for name, value in (
+                ("encryption_key", encryption_key),
+                ("server_access_logs_bucket", server_access_logs_bucket),
+                ("removal_policy", removal_policy),
+            ):
+                if value is not None:
+                    raise ValueError(
+                        f"DataStore {self.node.path!r}: {name} configures the bucket the store creates, but bucket= "
+                        "gives one of your own: configure that bucket itself, or drop bucket="
+                    )
+        self._bucket = bucket
+        self._role = role
+        self._settings = (encryption_key, server_access_logs_bucket, removal_policy or RemovalPolicy.RETAIN)
+        self._uploads: list[str] = []
+
+    @classmethod
+    def of(cls, scope: Construct) -> DataStore:
+        """The stack's default store, created with the first import that needs it."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(STORE_ID)
+        if isinstance(existing, DataStore):
+            return existing
+        return cls(stack, STORE_ID)
+
+    @property
+    def bucket(self) -> s3.IBucket:
+        """The bucket the imports' local data is uploaded to (created on first use unless given)."""
+        if self._bucket is None:
+            key, logs, removal = self._settings
+            self._bucket = _create_bucket(
+                self, removal_policy=removal, encryption_key=key, server_access_logs_bucket=logs
+            )
+        return self._bucket
+
+    @property
+    def role(self) -> iam.IRole:
+        """The role Personalize assumes to read the store's data (created on first use unless given)."""
+        if self._role is None:
+            self._role = _read_role(self)
+        return self._role
+
+    def add_upload(self, requested_by: str) -> None:
+        """Count one more upload into the bucket; refuse the one that would exceed the bucket's tags."""
+        if len(self._uploads) >= MAX_UPLOADS_PER_BUCKET:
+            raise ValueError(
+                f"{requested_by} would be upload number {len(self._uploads) + 1} into the bucket of DataStore "
+                f"{self.node.path!r}: every upload tags the bucket and S3 allows 50 tags, so a store takes at most "
+                f"{MAX_UPLOADS_PER_BUCKET} uploads. Give further imports another DataStore (store=DataStore(...))"
+            )
+        self._uploads.append(requested_by)
+
+
+def _read_role(scope: Construct) -> iam.Role:
     stack = Stack.of(scope)
-    existing = stack.node.try_find_child(READ_ROLE_ID)
-    if isinstance(existing, iam.Role):
-        return existing
     # Confused-deputy protection: only Personalize acting for this account and region may assume it.
     principal = iam.ServicePrincipal(
         PERSONALIZE,
@@ -71,10 +128,10 @@ def stack_read_role(scope: Construct) -> iam.Role:
         },
     )
     return iam.Role(
-        stack,
-        READ_ROLE_ID,
+        scope,
+        "ImportRole",
         assumed_by=principal,
-        description="Lets Amazon Personalize read the training data of this stack's DatasetImports",
+        description="Lets Amazon Personalize read the training data of this data store's imports",
     )
 
 
@@ -200,7 +257,3 @@ def _create_bucket(
         # A non-empty bucket cannot be deleted: without this a DESTROY stack would stick in DELETE_FAILED.
         auto_delete_objects=destroy,
     )
-
-
-def _digest(parts: list[str]) -> str:
-    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:8].upper()

@@ -137,7 +137,7 @@ def size_upload(
     holds it; memory is 1,024 MiB up to the 2,048 MiB tier and 2,048 MiB above it. An explicit
     ``memory_limit_mib`` (128-10,240) or ``ephemeral_storage_mib`` (512-10,240) wins, but storage
     smaller than the need fails. A need beyond Lambda's 10,240 MiB fails: such data belongs in S3
-    before the deploy, imported with ``data_location``.
+    before the deploy, imported with ``DataSource.from_uri`` / ``from_bucket``.
     """
     _check_mib("memory_limit_mib", memory_limit_mib, LAMBDA_MEMORY_MIN_MIB, subject)
     _check_mib("ephemeral_storage_mib", ephemeral_storage_mib, LAMBDA_STORAGE_MIN_MIB, subject)
@@ -147,7 +147,7 @@ def size_upload(
             f"{subject}: uploading {_size(total_bytes)} of local data needs {need:,} MiB of Lambda ephemeral "
             f"storage (the zip and the extracted files side by side, plus headroom), more than the "
             f"{LAMBDA_MAX_MIB:,} MiB Lambda allows; upload the data to S3 beforehand (e.g. aws s3 sync) and pass "
-            f'data_location="s3://bucket/prefix/" instead of local sources'
+            f'data=DataSource.from_uri("s3://bucket/prefix/") instead of local data'
         )
     tier = next(tier for tier in STORAGE_TIERS_MIB if tier >= need)
     if ephemeral_storage_mib is not None and ephemeral_storage_mib < need:

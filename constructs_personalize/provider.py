@@ -132,6 +132,7 @@ class DatasetImportProvider(Construct):
         self._order: dict[str, list[tuple[int, int, CustomResource]]] = {}
         self._upload_buckets: list[s3.IBucket] = []
         self._prefixes: dict[str, list[tuple[str, str]]] = {}
+        self._upload_sizes: set[tuple[int, int]] = set()
         self._upload_kms_acknowledged = False
 
     def _handler_function(self, id: str, handler: str, verb: str, code: lambda_.Code, budget: str) -> lambda_.Function:
@@ -184,7 +185,11 @@ class DatasetImportProvider(Construct):
                     resources=[role.role_arn],
                     conditions={"StringEquals": {"iam:PassedToService": PERSONALIZE}},
                 ),
-                iam.PolicyStatement(actions=["personalize:CreateDatasetImportJob"], resources=[dataset_arn]),
+                # DescribeDataset: a job found under a taken name must not predate the dataset.
+                iam.PolicyStatement(
+                    actions=["personalize:CreateDatasetImportJob", "personalize:DescribeDataset"],
+                    resources=[dataset_arn],
+                ),
             ],
         )
 
@@ -214,6 +219,12 @@ class DatasetImportProvider(Construct):
         """One role for every BucketDeployment of the stack's imports: they share aws-cdk-lib's singleton
         upload function, which takes the role of the first deployment."""
         return _lambda_role(self, "UploadRole", self.deployment_logs)
+
+    def first_upload_of_size(self, memory_mib: int, storage_mib: int) -> bool:
+        """True for the first of this stack's uploads with this function size (the one whose layer is used)."""
+        first = (memory_mib, storage_mib) not in self._upload_sizes
+        self._upload_sizes.add((memory_mib, storage_mib))
+        return first
 
     def claim_prefix(self, bucket: s3.IBucket, prefix: str, requested_by: str) -> None:
         """Refuse an upload prefix that nests with another upload's in the same bucket.

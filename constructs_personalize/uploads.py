@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsii
-from aws_cdk import Annotations, AssetStaging, Size, Stack, Token
+from aws_cdk import AssetStaging, Size, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
@@ -37,34 +37,26 @@ DEFAULT_STORAGE_MIB = 512
 
 @dataclass(frozen=True)
 class BoundSources:
-    """The user's sources, bound: the local folders among them and the version of their content."""
+    """A local folder, bound as an asset: its checked files and the version of its content."""
 
     configs: list[s3_deployment.SourceConfig]
     folders: list[LocalFolder]
-    not_local: list[str]
     data_version: str
 
 
-def bind_sources(
-    imp: Construct, sources: Sequence[s3_deployment.ISource], provider: DatasetImportProvider
-) -> BoundSources:
-    """Bind ``sources`` under the stack's uploads construct and check each local folder (folder rule)."""
+def bind_local(imp: Construct, path: Path, exclude: Sequence[str], provider: DatasetImportProvider) -> BoundSources:
+    """Bind the local folder under the stack's uploads construct and check it (the folder rule)."""
     scope = Construct(_uploads(imp), f"{_upload_id(imp)}Sources")
-    configs = [source.bind(scope, handler_role=provider.deployment_role) for source in sources]
+    source = s3_deployment.Source.asset(str(path), exclude=list(exclude) or None)
+    configs = [source.bind(scope, handler_role=provider.deployment_role)]
     folders: list[LocalFolder] = []
-    not_local: list[str] = []
     hashes: list[str] = []
     for asset in (child for child in scope.node.children if isinstance(child, s3_assets.Asset)):
         hashes.append(asset.asset_hash)
-        paths = _paths(asset)
-        if paths is not None and paths[1].is_dir():
-            folders.append(_inspect(*paths, subject=f"DatasetImport {imp.node.path!r}"))
-        else:
-            not_local.append(str(paths[0] if paths else asset.node.path))
-    # Sources already in S3 (Source.bucket) bind to no asset; they are neither folders nor assets.
-    not_local += ["in S3"] * (len(configs) - len(hashes))
-    version = hashlib.sha256("+".join(hashes).encode("utf-8")).hexdigest()[:32] if hashes else ""
-    return BoundSources(configs, folders, not_local, version)
+        source_path, staged = _paths(asset)
+        folders.append(_inspect(source_path, staged, subject=f"DatasetImport {imp.node.path!r}"))
+    version = hashlib.sha256("+".join(hashes).encode("utf-8")).hexdigest()[:32]
+    return BoundSources(configs, folders, version)
 
 
 def upload(
@@ -86,12 +78,6 @@ def upload(
         ephemeral_storage_mib=ephemeral_storage_mib,
         subject=subject,
     )
-    if bound.not_local:
-        Annotations.of(imp).add_warning_v2(
-            "constructs_personalize:uploadNotSized",
-            f"sources {', '.join(bound.not_local)} are not local folders: the upload is sized for the local data "
-            f"only ({size.ephemeral_storage_mib} MiB of storage); set upload_ephemeral_storage_mib if they are large",
-        )
     memory = None if size.memory_limit_mib == DEFAULT_MEMORY_MIB else size.memory_limit_mib
     storage = None if size.ephemeral_storage_mib == DEFAULT_STORAGE_MIB else size.ephemeral_storage_mib
     deployment = s3_deployment.BucketDeployment(
@@ -108,6 +94,10 @@ def upload(
         prune=True,
     )
     provider.acknowledge_upload(bucket, [config.bucket for config in bound.configs])
+    if not provider.first_upload_of_size(size.memory_limit_mib, size.ephemeral_storage_mib):
+        # aws-cdk-lib's upload function (one per size) takes the AwsCliLayer of the first deployment; every
+        # later deployment creates its own that nothing uses (aws-cdk issue 32907): 22 MB published per deploy.
+        deployment.node.try_remove_child("AwsCliLayer")
     return deployment
 
 
@@ -126,11 +116,10 @@ class _Bound:
         return self._config
 
 
-def _paths(asset: s3_assets.Asset) -> tuple[Path, Path] | None:
+def _paths(asset: s3_assets.Asset) -> tuple[Path, Path]:
     """(source, staged copy) of a file asset. The staged copy reflects the source's ``exclude`` patterns."""
-    staging = asset.node.try_find_child("Stage")
-    if not isinstance(staging, AssetStaging):
-        return None
+    staging = asset.node.find_child("Stage")
+    assert isinstance(staging, AssetStaging)
     return Path(staging.source_path), Path(staging.absolute_staged_path)
 
 

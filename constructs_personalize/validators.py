@@ -27,8 +27,8 @@ TAG_COUNT_MAX = 200
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 TAG_EXTRA_CHARS = frozenset("_.:/=+-@")
-# aws_s3_deployment.BucketDeployment's documented limit for destination_key_prefix.
-KEY_PREFIX_MAX = 104
+# BucketDeployment tags the bucket aws-cdk:cr-owned:<prefix>:<8 chars>, and a tag key holds at most 128.
+KEY_PREFIX_MAX = 102
 MAX_TOTAL_TIMEOUT_SECONDS = 3600
 # The handler stops waiting max(2 query intervals, 60 s) before total_timeout and needs a poll before that.
 MIN_MARGIN_SECONDS = 60
@@ -86,7 +86,7 @@ def parse_data_location(location: str) -> tuple[str, str]:
     match = DATA_LOCATION_PATTERN.match(location)
     if len(location) > DATA_LOCATION_MAX or not match:
         raise ValueError(
-            f"data_location must be an s3://<bucket>/<key or prefix/> URI of at most {DATA_LOCATION_MAX} "
+            f"the data location must be an s3://<bucket>/<key or prefix/> URI of at most {DATA_LOCATION_MAX} "
             f"characters, got {location!r} ({len(location)} chars)"
         )
     return match.group(1), match.group(2)
@@ -113,7 +113,8 @@ def split_data_location(location: str) -> LocationParts:
     bucket_name, slash, key = location[len("s3://") :].partition("/")
     if not slash or not bucket_name:
         raise ValueError(
-            f"data_location must be an s3://<bucket>/<key or prefix/> URI, got {location!r}: no key after the bucket"
+            f"the data location must be an s3://<bucket>/<key or prefix/> URI, got {location!r}: "
+            "no key after the bucket"
         )
     if not is_token(bucket_name) and not DATA_LOCATION_PATTERN.match(f"s3://{bucket_name}/"):
         raise ValueError(f"data_location names an invalid bucket {bucket_name!r} in {location!r}")
@@ -125,7 +126,7 @@ def validate_key_prefix(prefix: str) -> None:
         return
     if not prefix.endswith("/") or prefix.startswith("/") or len(prefix) > KEY_PREFIX_MAX:
         raise ValueError(
-            f"destination_key_prefix must end with '/', not start with '/', and be at most {KEY_PREFIX_MAX} "
+            f"key_prefix must end with '/', not start with '/', and be at most {KEY_PREFIX_MAX} "
             f"characters, got {prefix!r} ({len(prefix)} chars)"
         )
 

@@ -10,15 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_personalize as personalize
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_deployment as s3_deployment
 
 from app import PersonalizeExampleStack
-from constructs_personalize import DatasetImport, DatasetSchema, Field, ImportMode, TrainingDataset
+from constructs_personalize import (
+    DatasetImport,
+    DatasetSchema,
+    DataSource,
+    DataStore,
+    Field,
+    ImportMode,
+    TrainingDataset,
+)
 
 ENV = Environment(account="123456789012", region="eu-west-1")
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +35,7 @@ SAMPLE_DIR = REPO / "data" / "interactions"
 TEST_DATA = REPO / "tests" / "data"
 LAKE_BUCKET = "acme-data-lake"
 LAKE_PREFIX = "personalize/interactions/"
+LAKE_READER = f"arn:aws:iam::{ENV.account}:role/team-lake-reader"
 ITEMS_SCHEMA = DatasetSchema.items(Field.string("CATEGORY", categorical=True))
 USERS_SCHEMA = DatasetSchema.users(Field.string("SEGMENT", categorical=True))
 
@@ -38,8 +48,8 @@ class Composition:
     existing_buckets: list[str] = field(default_factory=list)
 
 
-def _asset(path: Path) -> s3_deployment.ISource:
-    return s3_deployment.Source.asset(str(path))
+def _asset(path: Path) -> DataSource:
+    return DataSource.from_asset(path)
 
 
 def _group(stack: Stack) -> str:
@@ -54,13 +64,17 @@ def _interactions(stack: Stack, group_arn: str) -> TrainingDataset:
         name=f"{stack.stack_name.lower()}-interactions",
         dataset_group_arn=group_arn,
         schema=DatasetSchema.interactions(),
-        sources=[_asset(SAMPLE_DIR)],
+        data=_asset(SAMPLE_DIR),
     )
 
 
-def existing_bucket(app: App) -> Composition:
+def existing_bucket(app: App, *, job_name: str | None = None) -> Composition:
     """Data already in the team's data lake bucket (not managed by any stack), located with a token."""
     stack = Stack(app, "RecsFromLake", env=ENV)
+    # With a job name of its own, the team also brings the role that reads its lake.
+    named: dict[str, Any] = {}
+    if job_name:
+        named = {"job_name": job_name, "role": iam.Role.from_role_arn(stack, "LakeReader", LAKE_READER, mutable=False)}
     lake = s3.Bucket.from_bucket_name(stack, "Lake", LAKE_BUCKET)
     group = _group(stack)
     schema = DatasetSchema.interactions()
@@ -70,8 +84,8 @@ def existing_bucket(app: App) -> Composition:
         name="recsfromlake-interactions",
         dataset_group_arn=group,
         schema=schema,
-        bucket=lake,
-        data_location=f"s3://{lake.bucket_name}/{LAKE_PREFIX}",
+        data=DataSource.from_uri(f"s3://{lake.bucket_name}/{LAKE_PREFIX}"),
+        **named,
     )
     return Composition(
         [stack],
@@ -104,8 +118,8 @@ def bucket_from_another_stack(app: App) -> Composition:
         recs,
         "Interactions",
         dataset_arn=_interactions_dataset(recs),
-        bucket=lake,
-        sources=[_asset(SAMPLE_DIR)],
+        store=DataStore(recs, "Lake", bucket=lake),
+        data=_asset(SAMPLE_DIR),
     )
     return Composition([lake_stack, recs])
 
@@ -139,12 +153,12 @@ def full_then_incremental(app: App, *, explicit_order: bool = True) -> Compositi
         stack,
         "Batch",
         dataset_arn=dataset_arn,
-        sources=[_asset(TEST_DATA / "interactions-incremental")],
+        data=_asset(TEST_DATA / "interactions-incremental"),
         schema=DatasetSchema.interactions(),
         import_mode=ImportMode.INCREMENTAL,
     )
     bulk = DatasetImport(
-        stack, "Bulk", dataset_arn=dataset_arn, sources=[_asset(SAMPLE_DIR)], schema=DatasetSchema.interactions()
+        stack, "Bulk", dataset_arn=dataset_arn, data=_asset(SAMPLE_DIR), schema=DatasetSchema.interactions()
     )
     if explicit_order:
         incremental.node.add_dependency(bulk)
@@ -163,7 +177,7 @@ def three_datasets_then_solution(app: App) -> Composition:
             name="recsthree-items",
             dataset_group_arn=group,
             schema=ITEMS_SCHEMA,
-            sources=[_asset(TEST_DATA / "items")],
+            data=_asset(TEST_DATA / "items"),
         ),
         TrainingDataset(
             stack,
@@ -171,7 +185,7 @@ def three_datasets_then_solution(app: App) -> Composition:
             name="recsthree-users",
             dataset_group_arn=group,
             schema=USERS_SCHEMA,
-            sources=[_asset(TEST_DATA / "users")],
+            data=_asset(TEST_DATA / "users"),
         ),
     ]
     solution = personalize.CfnSolution(
@@ -193,14 +207,15 @@ def customer_kms_key(app: App) -> Composition:
         stack,
         "Interactions",
         dataset_arn=_interactions_dataset(stack),
-        sources=[_asset(SAMPLE_DIR)],
-        encryption_key=key,
+        data=_asset(SAMPLE_DIR),
+        store=DataStore(stack, "Encrypted", encryption_key=key),
     )
     return Composition([stack])
 
 
 COMPOSITIONS: dict[str, Callable[[App], Composition]] = {
     "existing-bucket": existing_bucket,
+    "existing-bucket-named-job": lambda app: existing_bucket(app, job_name="recs-from-lake-1"),
     "bucket-from-another-stack": bucket_from_another_stack,
     "two-copies": two_copies,
     "full-then-incremental": full_then_incremental,

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aws_cdk import Annotations
 from constructs import Construct
 
 from constructs_personalize.local_data import LocalFolder
@@ -17,15 +16,8 @@ if TYPE_CHECKING:
     from constructs_personalize.uploads import BoundSources
 
 
-def check_sources(scope: Construct, bound: BoundSources, schema: DatasetSchema, import_mode: str) -> DataSummary | None:
+def check_sources(scope: Construct, bound: BoundSources, schema: DatasetSchema, import_mode: str) -> DataSummary:
     """Validate the local folders against ``schema``; raise DataValidationError on bad data."""
-    for other in bound.not_local:
-        Annotations.of(scope).add_warning_v2(
-            "constructs_personalize:preflightSkipped",
-            f"source {other} is not a local folder, so its data is not checked at synth",
-        )
-    if not bound.folders:
-        return None
     cache_key = cache.key(bound.data_version, schema, import_mode)
     summary = cache.load(cache_key)
     if summary is None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, Environment, Stack, Validations
-from aws_cdk import aws_s3_deployment as s3_deployment
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint
 
+from constructs_personalize import DataSource
 from constructs_personalize.nag import SKIP_CONTEXT_KEY
 
 DATASET_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/INTERACTIONS"
@@ -22,8 +22,8 @@ SAMPLE_DIR = REPO / "data" / "interactions"
 ACK_METADATA = "aws:cdk:acknowledged-rules"
 
 
-def sample_source() -> s3_deployment.ISource:
-    return s3_deployment.Source.asset(str(SAMPLE_DIR))
+def sample_source() -> DataSource:
+    return DataSource.from_asset(SAMPLE_DIR)
 
 
 def new_app(outdir: Path, *, nag: bool = False, skip_acknowledgements: bool = False) -> App:

@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 import app as example
-from constructs_personalize import DatasetImport
+from constructs_personalize import DatasetImport, DataStore
 from tests.infra.helpers import (
     DATASET_ARN,
     acknowledgements,
@@ -27,7 +27,14 @@ from tests.infra.test_template import three_imports
 def existing_bucket_and_role(stack: Stack) -> None:
     bucket = s3.Bucket.from_bucket_name(stack, "Shared", "shared-training-data")
     role = iam.Role.from_role_arn(stack, "PersonalizeRole", "arn:aws:iam::123456789012:role/personalize-import")
-    DatasetImport(stack, "Imp", dataset_arn=DATASET_ARN, bucket=bucket, role=role, sources=[sample_source()])
+    DatasetImport(
+        stack,
+        "Imp",
+        dataset_arn=DATASET_ARN,
+        store=DataStore(stack, "Store", bucket=bucket),
+        role=role,
+        data=sample_source(),
+    )
 
 
 BUILDERS = {"three-imports": three_imports, "existing-bucket-and-role": existing_bucket_and_role}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, AssetHashType, Size, Stack
+from aws_cdk import App, AssetHashType, CfnElement, Size, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
@@ -20,7 +20,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
 
-from constructs_personalize import RESOURCE_TYPE, DatasetImport, ImportMode
+from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode
 from constructs_personalize.handlers.dataset_import import index
 from tests.infra.helpers import (
     DATASET_ARN,
@@ -55,7 +55,7 @@ def _job_name(stack: Stack, stack_uuid: str = "1b2c3d4e-0000-4000-8000-000000000
 
 def _recs(name: str, **props: Any) -> Stack:
     stack = Stack(App(), name, env=ENV)
-    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, sources=[sample_source()], **props)
+    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=sample_source(), **props)
     return stack
 
 
@@ -87,13 +87,17 @@ def test_job_name_ignores_tags_and_follows_the_data() -> None:
     assert _job_name(_recs("RecsDev")) != _job_name(_recs("RecsDev", import_mode=ImportMode.INCREMENTAL))
 
 
-# -- 2. data_location built from a token ----------------------------------------------------------------
-def test_token_bucket_in_data_location_keeps_the_literal_prefix() -> None:
+# -- 2. data location built from a token ----------------------------------------------------------------
+@pytest.mark.parametrize("factory", ["from_uri", "from_bucket"])
+def test_token_bucket_in_data_location_keeps_the_literal_prefix(factory: str) -> None:
     stack = Stack(App(), "Lake", env=ENV)
     lake = s3.Bucket(stack, "Lake")
-    imp = DatasetImport(
-        stack, "Interactions", dataset_arn=DATASET_ARN, data_location=f"s3://{lake.bucket_name}/personalize/events/"
+    data = (
+        DataSource.from_uri(f"s3://{lake.bucket_name}/personalize/events/")
+        if factory == "from_uri"
+        else DataSource.from_bucket(lake, "personalize/events/")
     )
+    imp = DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=data)
     location = stack.resolve(imp.data_location)
     assert location == {"Fn::Join": ["", ["s3://", {"Ref": Match.any_value()}, "/personalize/events/"]]} or (
         json.dumps(location).endswith('"/personalize/events/"]]}')
@@ -106,13 +110,18 @@ def test_token_bucket_in_data_location_keeps_the_literal_prefix() -> None:
 
 
 # -- 3. ordering imports ---------------------------------------------------------------------------------
-def test_ordering_one_import_after_another_gives_no_circular_template() -> None:
+@pytest.mark.parametrize("first_waits", [False, True])
+def test_ordering_one_import_after_another_gives_no_circular_template(first_waits: bool) -> None:
+    # Both uploads run on one function that takes the first upload's AwsCliLayer: either order must hold.
     stack = Stack(App(), "Ordered", env=ENV)
-    full = DatasetImport(stack, "Full", dataset_arn=DATASET_ARN, sources=[sample_source()])
+    full = DatasetImport(stack, "Full", dataset_arn=DATASET_ARN, data=sample_source())
     later = DatasetImport(
-        stack, "Later", dataset_arn=ITEMS_ARN, sources=[sample_source()], import_mode=ImportMode.INCREMENTAL
+        stack, "Later", dataset_arn=ITEMS_ARN, data=sample_source(), import_mode=ImportMode.INCREMENTAL
     )
-    later.node.add_dependency(full)
+    if first_waits:
+        full.node.add_dependency(later)
+    else:
+        later.node.add_dependency(full)
     assert cfn_lint_errors(Template.from_stack(stack).to_json()) == []
 
 
@@ -123,9 +132,7 @@ def test_fails_when_csv_files_lie_in_a_subfolder(tmp_path: Path) -> None:
     (tmp_path / "2026" / "11" / "more.csv").write_text("USER_ID,ITEM_ID,TIMESTAMP\n")
     stack = Stack(App(), "Nested", env=ENV)
     with pytest.raises(ValueError, match=r"2026/11/more\.csv"):
-        DatasetImport(
-            stack, "Interactions", dataset_arn=DATASET_ARN, sources=[s3_deployment.Source.asset(str(tmp_path))]
-        )
+        DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=DataSource.from_asset(tmp_path))
 
 
 # -- 5. the waiter's log group -------------------------------------------------------------------------------
@@ -146,7 +153,8 @@ KMS_ACTIONS = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Generat
 def test_key_policy_follows_the_documented_statement_for_both_principals() -> None:
     stack = Stack(App(), "Kms", env=ENV)
     key = kms.Key(stack, "DataKey", enable_key_rotation=True)
-    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, sources=[sample_source()], encryption_key=key)
+    store = DataStore(stack, "Store", encryption_key=key)
+    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=sample_source(), store=store)
     template = Template.from_stack(stack).to_json()
     policy = next(r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key")["Properties"]
     granted: dict[str, set[str]] = {}
@@ -155,9 +163,12 @@ def test_key_policy_follows_the_documented_statement_for_both_principals() -> No
         for principal in [principals.get("Service"), *_as_list(principals.get("AWS"))]:
             if principal is not None:
                 granted.setdefault(json.dumps(principal), set()).update(_as_list(statement["Action"]))
-    role_grants = [actions for principal, actions in granted.items() if "Role" in principal]
+    # The role is the store's own (Store/ImportRole).
+    role = store.node.find_child("ImportRole").node.default_child
+    assert isinstance(role, CfnElement)
+    role_arn = json.dumps({"Fn::GetAtt": [stack.get_logical_id(role), "Arn"]})
     assert set(KMS_ACTIONS) <= granted['"personalize.amazonaws.com"']
-    assert any(set(KMS_ACTIONS) <= actions for actions in role_grants)
+    assert set(KMS_ACTIONS) <= granted[role_arn]
 
 
 def test_warns_with_the_statement_to_add_when_the_key_cannot_be_changed() -> None:
@@ -166,7 +177,8 @@ def test_warns_with_the_statement_to_add_when_the_key_cannot_be_changed() -> Non
         stack, "Key", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     )
     bucket = s3.Bucket.from_bucket_attributes(stack, "Lake", bucket_name="lake", encryption_key=key)
-    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, bucket=bucket, sources=[sample_source()])
+    store = DataStore(stack, "LakeStore", bucket=bucket)
+    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=sample_source(), store=store)
     warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("key policy"))
     assert warnings
     text = json.dumps([w.entry.data for w in warnings])
@@ -183,7 +195,8 @@ def _as_list(value: Any) -> list[Any]:
 def test_personalize_grant_on_a_shared_bucket_covers_only_the_import_prefix() -> None:
     stack = Stack(App(), "Lake", env=ENV)
     lake = s3.Bucket(stack, "Lake", enforce_ssl=True)
-    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, bucket=lake, sources=[sample_source()])
+    store = DataStore(stack, "LakeStore", bucket=lake)
+    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=sample_source(), store=store)
     template = Template.from_stack(stack).to_json()
     grants = [
         s
@@ -204,7 +217,7 @@ def test_custom_resource_sets_its_service_timeout() -> None:
 
 def test_a_stack_that_uploads_nothing_has_no_upload_role_or_log_group() -> None:
     stack = Stack(App(), "NoUpload", env=ENV)
-    DatasetImport(stack, "Items", dataset_arn=ITEMS_ARN, data_location="s3://existing-training-data/items/")
+    DatasetImport(stack, "Items", dataset_arn=ITEMS_ARN, data=DataSource.from_uri("s3://existing-training-data/items/"))
     template = Template.from_stack(stack).to_json()
     assert not [k for k in template["Resources"] if "UploadRole" in k or "UploadLogs" in k]
 
@@ -227,19 +240,25 @@ def test_handler_failures_point_at_the_log_group_the_handler_writes_to() -> None
 
 
 # -- 6. local data larger than the upload function's disk -----------------------------------------------------
-def _sized_upload(tmp_path: Path, data_bytes: int, **props: Any) -> dict[str, Any]:
+SOURCE_ASSET = s3_deployment.Source.asset
+
+
+def _sized_upload(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_bytes: int, **props: Any) -> dict[str, Any]:
     """The upload function a stack gets for ``data_bytes`` of local data (a sparse file: nothing is written)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "interactions.csv").write_bytes(b"")
     with (tmp_path / "interactions.csv").open("r+b") as handle:
         handle.truncate(data_bytes)
-    # No staging copy and a fixed asset hash: the size is what matters, not the (empty) bytes.
+
+    # No staging copy and a fixed asset hash: the size is what matters, not the (empty) bytes. DataSource.from_asset
+    # takes no asset hash, so the library's Source.asset call gets one here (hashing gigabytes takes 5-10 s).
+    def fixed_hash(path: str, **options: Any) -> s3_deployment.ISource:
+        return SOURCE_ASSET(path, **options, asset_hash=f"big{data_bytes}", asset_hash_type=AssetHashType.CUSTOM)
+
+    monkeypatch.setattr(s3_deployment.Source, "asset", fixed_hash)
     app = App(context={"aws:cdk:disable-asset-staging": True})
     stack = Stack(app, "Big", env=ENV)
-    source = s3_deployment.Source.asset(
-        str(tmp_path), asset_hash=f"big{data_bytes}", asset_hash_type=AssetHashType.CUSTOM
-    )
-    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, sources=[source], **props)
+    DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=DataSource.from_asset(tmp_path), **props)
     functions = Template.from_stack(stack).find_resources(
         "AWS::Lambda::Function", {"Properties": {"Handler": "index.handler", "Layers": Match.any_value()}}
     )
@@ -248,21 +267,23 @@ def _sized_upload(tmp_path: Path, data_bytes: int, **props: Any) -> dict[str, An
     return properties
 
 
-def test_upload_storage_and_memory_follow_the_local_data(tmp_path: Path) -> None:
-    small = _sized_upload(tmp_path / "small", 1_000_000)
+def test_upload_storage_and_memory_follow_the_local_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    small = _sized_upload(monkeypatch, tmp_path / "small", 1_000_000)
     assert "EphemeralStorage" not in small and small["MemorySize"] == 1024  # aws-cdk-lib's defaults fit
-    big = _sized_upload(tmp_path / "big", 3 * 1024**3)
+    big = _sized_upload(monkeypatch, tmp_path / "big", 3 * 1024**3)
     assert big["EphemeralStorage"] == {"Size": 8192}
     assert big["MemorySize"] == 2048
 
 
-def test_upload_size_overrides_win(tmp_path: Path) -> None:
+def test_upload_size_overrides_win(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     function = _sized_upload(
-        tmp_path, 1_000_000, upload_memory_limit=3008, upload_ephemeral_storage_size=Size.gibibytes(2)
+        monkeypatch, tmp_path, 1_000_000, upload_memory_limit=3008, upload_ephemeral_storage_size=Size.gibibytes(2)
     )
     assert function["EphemeralStorage"] == {"Size": 2048} and function["MemorySize"] == 3008
 
 
-def test_fails_when_local_data_is_larger_than_one_upload_can_carry(tmp_path: Path) -> None:
+def test_fails_when_local_data_is_larger_than_one_upload_can_carry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     with pytest.raises(ValueError, match=r"more than the 10,240 MiB Lambda allows; upload the data to S3 beforehand"):
-        _sized_upload(tmp_path, 6 * 1024**3)
+        _sized_upload(monkeypatch, tmp_path, 6 * 1024**3)

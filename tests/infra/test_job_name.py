@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Stack
-from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.assertions import Template
 
-from constructs_personalize import RESOURCE_TYPE, DatasetImport, ImportMode
+from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, ImportMode
 from constructs_personalize.handlers.dataset_import import index
 from constructs_personalize.job_name import job_name_prefix
 from constructs_personalize.validators import validate_job_name
@@ -23,11 +22,11 @@ from tests.infra.helpers import DATASET_ARN, ENV
 STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/Names/0c2f44a0-0000-4000-8000-000000000001"
 
 
-def job_name_of(data_dir: Path, construct_id: str = "Interactions", **props: Any) -> str:
+def job_name_of(data_dir: Path, construct_id: str = "Interactions", prefix: str | None = None, **props: Any) -> str:
     """The name the handler derives for the import in one deployed instance of the stack."""
     stack = Stack(App(), "Names", env=ENV)
     imp = DatasetImport(
-        stack, construct_id, dataset_arn=DATASET_ARN, sources=[s3_deployment.Source.asset(str(data_dir))], **props
+        stack, construct_id, dataset_arn=DATASET_ARN, data=DataSource.from_asset(data_dir, key_prefix=prefix), **props
     )
     resources = Template.from_stack(stack).find_resources(RESOURCE_TYPE)
     assert list(resources) == [stack.get_logical_id(imp.resource.node.default_child)]  # type: ignore[arg-type]
@@ -64,7 +63,7 @@ def test_changed_local_data_gives_a_new_name(data_dir: Path) -> None:
     [
         {"import_mode": ImportMode.INCREMENTAL},
         {"publish_attribution_metrics_to_s3": True},
-        {"destination_key_prefix": "v2/"},
+        {"prefix": "v2/"},
     ],
 )
 def test_changed_import_settings_give_a_new_name(data_dir: Path, change: dict[str, Any]) -> None:
@@ -89,6 +88,8 @@ def test_long_and_odd_construct_ids_still_give_a_valid_name(data_dir: Path) -> N
 @pytest.mark.parametrize("construct_id", ["-", "__x", "a b c", "é" * 10, "z" * 100])
 def test_job_name_prefix_is_always_valid(construct_id: str) -> None:
     stack = Stack(App(), "Names", env=ENV)
-    prefix = job_name_prefix(DatasetImport(stack, construct_id, dataset_arn=DATASET_ARN, data_location="s3://bucket/k/"))
+    prefix = job_name_prefix(
+        DatasetImport(stack, construct_id, dataset_arn=DATASET_ARN, data=DataSource.from_uri("s3://bucket/k/"))
+    )
     assert len(prefix) <= 46
     validate_job_name(prefix)

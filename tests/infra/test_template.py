@@ -15,13 +15,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.assertions import Match, Template
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
-from constructs_personalize import RESOURCE_TYPE, DatasetImport, ImportMode
+from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode
 from constructs_personalize.provider import DatasetImportProvider
 from tests.infra.helpers import (
     DATASET_ARN,
     ITEMS_ARN,
+    SAMPLE_DIR,
     evaluate,
     iter_policy_statements,
     new_app,
@@ -31,13 +32,15 @@ from tests.infra.helpers import (
 
 PERSONALIZE = {"Service": "personalize.amazonaws.com"}
 STORE = "ConstructsPersonalizeDataStore"
-READ_ROLE = "ConstructsPersonalizeImportRole"
+READ_ROLE = f"{STORE}/ImportRole"
+ENCRYPTED_STORE = "EncryptedStore"
 PROVIDER = "ConstructsPersonalizeDatasetImportProvider"
 UPLOADS = "ConstructsPersonalizeUploads"
 STACK_UUID = "1b2c3d4e-0000-4000-8000-000000000001"
 STACK_ID = f"arn:aws:cloudformation:eu-west-1:123456789012:stack/Test/{STACK_UUID}"
 KMS_ACTIONS = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:ListGrants"]
 TLS_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
+GIVEN_ROLE_ARN = "arn:aws:iam::123456789012:role/personalize-import"
 
 
 def one_import(stack: Stack) -> None:
@@ -45,7 +48,7 @@ def one_import(stack: Stack) -> None:
         stack,
         "Interactions",
         dataset_arn=DATASET_ARN,
-        sources=[sample_source()],
+        data=sample_source(),
         tags={"team": "recs"},
         publish_attribution_metrics_to_s3=True,
     )
@@ -57,36 +60,32 @@ def three_imports(stack: Stack) -> None:
         stack,
         "Items",
         dataset_arn=ITEMS_ARN,
-        data_location="s3://existing-training-data/items/",
+        data=DataSource.from_uri("s3://existing-training-data/items/"),
         job_name="items-2026-11",
         import_mode=ImportMode.INCREMENTAL,
     )
-    DatasetImport(
+    encrypted = DataStore(
         stack,
-        "Encrypted",
-        dataset_arn=DATASET_ARN,
-        sources=[sample_source()],
+        ENCRYPTED_STORE,
         encryption_key=kms.Key(stack, "DataKey", enable_key_rotation=True),
         removal_policy=RemovalPolicy.DESTROY,
     )
+    DatasetImport(stack, "Encrypted", dataset_arn=DATASET_ARN, data=sample_source(), store=encrypted)
 
 
 def store_sharing_imports(stack: Stack, other_data: Path) -> None:
-    """Imports with equal and with different bucket settings, and one import of a single S3 file."""
-    DatasetImport(stack, "Clicks", dataset_arn=DATASET_ARN, sources=[sample_source()])
-    # RETAIN is the default: the same settings as Clicks.
-    DatasetImport(
-        stack, "Views", dataset_arn=DATASET_ARN, sources=[sample_source()], removal_policy=RemovalPolicy.RETAIN
-    )
-    DatasetImport(
-        stack, "Scratch", dataset_arn=DATASET_ARN, sources=[sample_source()], removal_policy=RemovalPolicy.DESTROY
-    )
+    """Imports sharing the default store, sharing an explicit store, in a store of their own, and of one S3 file."""
+    DatasetImport(stack, "Clicks", dataset_arn=DATASET_ARN, data=sample_source())
+    # The default store, passed explicitly: the same store as Clicks'.
+    DatasetImport(stack, "Views", dataset_arn=DATASET_ARN, data=sample_source(), store=DataStore.of(stack))
+    scratch = DataStore(stack, "ScratchStore", removal_policy=RemovalPolicy.DESTROY)
+    DatasetImport(stack, "Scratch", dataset_arn=DATASET_ARN, data=sample_source(), store=scratch)
     DatasetImport(
         stack,
         "ScratchTagged",
         dataset_arn=DATASET_ARN,
-        sources=[sample_source()],
-        removal_policy=RemovalPolicy.DESTROY,
+        data=sample_source(),
+        store=scratch,
         tags={"team": "recs", "Cost": "42", "env": "dev"},
     )
     logs = s3.Bucket(stack, "CentralLogs", enforce_ssl=True)
@@ -94,14 +93,14 @@ def store_sharing_imports(stack: Stack, other_data: Path) -> None:
         stack,
         "Purchases",
         dataset_arn=DATASET_ARN,
-        sources=[s3_deployment.Source.asset(str(other_data))],
-        server_access_logs_bucket=logs,
+        data=DataSource.from_asset(other_data),
+        store=DataStore(stack, "PurchasesStore", server_access_logs_bucket=logs),
     )
     DatasetImport(
         stack,
         "Events",
         dataset_arn=DATASET_ARN,
-        data_location="s3://existing-training-data/events/events.csv",
+        data=DataSource.from_uri("s3://existing-training-data/events/events.csv"),
         publish_attribution_metrics_to_s3=False,
     )
 
@@ -193,15 +192,16 @@ def upload_resource_id(stack: Stack, imp: DatasetImport) -> str:
     return lid(stack, upload_of(imp).node.find_child("CustomResource"))
 
 
-def stores(stack: Stack) -> dict[str, IConstruct]:
-    return {c.node.id: c for c in stack.node.children if c.node.id.startswith(STORE)}
+def stores(stack: Stack) -> dict[str, DataStore]:
+    """The stack's data stores that live at the stack level, by construct id."""
+    return {c.node.id: c for c in stack.node.children if isinstance(c, DataStore)}
 
 
-def store_of(imp: DatasetImport) -> IConstruct:
-    """The stack-level data store that holds the import's bucket."""
+def store_of(imp: DatasetImport) -> DataStore:
+    """The data store that holds the import's bucket (the bucket is the store's ``DataBucket``)."""
     store = imp.bucket.node.scope
-    assert store is not None and store.node.scope is Stack.of(imp), imp.bucket.node.path
-    assert re.fullmatch(rf"{STORE}([0-9A-Fa-f]{{8}})?", store.node.id), store.node.id
+    assert isinstance(store, DataStore), imp.bucket.node.path
+    assert imp.bucket.node.id == "DataBucket", imp.bucket.node.path
     return store
 
 
@@ -263,10 +263,12 @@ def test_a_second_and_third_import_add_no_provider_resources(one: Template, thre
     for type_name in ("AWS::StepFunctions::StateMachine", "AWS::Logs::LogGroup"):
         assert count(one, type_name) == count(three, type_name)
     # on_event + is_complete + 3 framework functions + BucketDeployment's singleton, once per stack;
-    # the third import's DESTROY removal policy adds S3's auto-delete function.
+    # the third import's store, with its DESTROY removal policy, adds S3's auto-delete function.
     assert count(one, "AWS::Lambda::Function") == 6
     assert count(three, "AWS::Lambda::Function") == 7
     three.resource_count_is("Custom::S3AutoDeleteObjects", 2)
+    # Uploads of one size share one function, and with it one AwsCliLayer.
+    assert count(one, "AWS::Lambda::LayerVersion") == count(three, "AWS::Lambda::LayerVersion") == 1
 
 
 # -- the data store ----------------------------------------------------------------------------------
@@ -277,7 +279,10 @@ def test_default_store_is_one_stack_level_bucket_private_encrypted_tls_only_logg
     assert imp.node.try_find_child("DataBucket") is None
     assert imp.node.try_find_child("AccessLogsBucket") is None
     assert list(stores(one_stack)) == [STORE]
+    assert store_of(imp) is DataStore.of(one_stack) is at(one_stack, STORE)
     assert imp.bucket is at(one_stack, f"{STORE}/DataBucket")
+    assert imp.role is at(one_stack, READ_ROLE)
+    assert {c.node.id for c in at(one_stack, STORE).node.children} == {"DataBucket", "AccessLogsBucket", "ImportRole"}
 
     bucket_id = lid(one_stack, f"{STORE}/DataBucket")
     logs_id = lid(one_stack, f"{STORE}/AccessLogsBucket")
@@ -300,19 +305,29 @@ def test_default_store_is_one_stack_level_bucket_private_encrypted_tls_only_logg
     one.resource_count_is("Custom::S3AutoDeleteObjects", 0)
 
 
-def test_imports_with_equal_bucket_settings_share_a_store_and_different_settings_get_their_own(
+def test_imports_given_one_store_share_its_bucket_and_role_and_other_stores_keep_their_own(
     shared_stack: Stack, shared: Template
 ) -> None:
-    clicks, views, scratch, tagged, purchases = (
-        import_named(shared_stack, name) for name in ("Clicks", "Views", "Scratch", "ScratchTagged", "Purchases")
+    clicks, views, scratch, tagged, purchases, events = (
+        import_named(shared_stack, name)
+        for name in ("Clicks", "Views", "Scratch", "ScratchTagged", "Purchases", "Events")
     )
     default = at(shared_stack, STORE)
+    # Passing DataStore.of(stack) is the same as passing nothing.
     assert store_of(clicks) is default and store_of(views) is default
     assert clicks.bucket is views.bucket
-    assert store_of(scratch) is store_of(tagged) and scratch.bucket is tagged.bucket
-    others = {store_of(scratch).node.id, store_of(purchases).node.id}
-    assert len(others) == 2 and STORE not in others
-    assert set(stores(shared_stack)) == {STORE, *others}
+    assert store_of(scratch) is at(shared_stack, "ScratchStore") is store_of(tagged)
+    assert scratch.bucket is tagged.bucket
+    assert store_of(purchases) is at(shared_stack, "PurchasesStore")
+    assert set(stores(shared_stack)) == {STORE, "ScratchStore", "PurchasesStore"}
+    # Each store has its own read role; data already in S3 is read with the default store's role.
+    for imps, store in (
+        ((clicks, views, events), STORE),
+        ((scratch, tagged), "ScratchStore"),
+        ((purchases,), "PurchasesStore"),
+    ):
+        for imp in imps:
+            assert imp.role is at(shared_stack, f"{store}/ImportRole"), imp.node.id
 
     # A given logs bucket replaces the store's own.
     assert store_of(purchases).node.try_find_child("AccessLogsBucket") is None
@@ -326,17 +341,81 @@ def test_imports_with_equal_bucket_settings_share_a_store_and_different_settings
         assert upload["Properties"]["DestinationBucketName"] == {"Ref": lid(shared_stack, imp.bucket)}
 
 
+def test_an_explicit_store_lives_where_it_is_created_and_uses_a_given_bucket_and_role(tmp_path: Path) -> None:
+    stack = stack_in(new_app(tmp_path), lambda _: None, "Explicit")
+    store = DataStore(Construct(stack, "Platform"), "Store")
+    imp = DatasetImport(stack, "Imp", dataset_arn=DATASET_ARN, data=sample_source(), store=store)
+    assert imp.bucket is store.bucket is at(stack, "Platform/Store/DataBucket")
+    assert imp.role is store.role is at(stack, "Platform/Store/ImportRole")
+    assert at(stack, "Platform/Store/AccessLogsBucket") is not None
+    # No import asked for the default store: the stack has none.
+    assert stack.node.try_find_child(STORE) is None
+    assert upload_of(imp).node.scope is at(stack, UPLOADS)
+
+    # A data lake: the user's bucket and role; the store creates neither, nor a logs bucket.
+    lake = s3.Bucket(stack, "Lake", enforce_ssl=True)
+    given = iam.Role.from_role_arn(stack, "Given", GIVEN_ROLE_ARN)
+    lake_store = DataStore(stack, "LakeStore", bucket=lake, role=given)
+    on_lake = DatasetImport(stack, "OnLake", dataset_arn=ITEMS_ARN, data=sample_source(), store=lake_store)
+    assert on_lake.bucket is lake and on_lake.role is given
+    assert lake_store.node.children == []
+
+    template = Template.from_stack(stack)
+    assert {
+        lid(stack, "Platform/Store/DataBucket"),
+        lid(stack, "Platform/Store/AccessLogsBucket"),
+        lid(stack, "Lake"),
+    } == set(template.find_resources("AWS::S3::Bucket"))
+    upload = resource(template, upload_resource_id(stack, on_lake), "Custom::CDKBucketDeployment")
+    assert upload["Properties"]["DestinationBucketName"] == {"Ref": lid(stack, "Lake")}
+    properties = resource(template, lid(stack, on_lake.resource), RESOURCE_TYPE)["Properties"]
+    assert properties["RoleArn"] == GIVEN_ROLE_ARN
+    lake_id = lid(stack, "Lake")
+    assert properties["DataLocation"] == {"Fn::Join": ["", ["s3://", {"Ref": lake_id}, f"/{prefix_of(on_lake)}"]]}
+    policy = resource(template, lid(stack, "Lake/Policy"), "AWS::S3::BucketPolicy")["Properties"]
+    granted = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Principal") == PERSONALIZE]
+    assert granted == [
+        {
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Effect": "Allow",
+            "Principal": PERSONALIZE,
+            "Resource": [arn_of(lake_id), objects_of(lake_id, f"{prefix_of(on_lake)}*")],
+        }
+    ]
+
+
+def test_a_key_prefix_given_to_from_asset_is_the_upload_prefix_and_scopes_the_read_grants(tmp_path: Path) -> None:
+    stack = stack_in(new_app(tmp_path), lambda _: None, "Prefixed")
+    prefix = "training/interactions/"
+    imp = DatasetImport(
+        stack, "Imp", dataset_arn=DATASET_ARN, data=DataSource.from_asset(SAMPLE_DIR, key_prefix=prefix)
+    )
+    template = Template.from_stack(stack)
+    bucket_id = lid(stack, f"{STORE}/DataBucket")
+    upload = resource(template, upload_resource_id(stack, imp), "Custom::CDKBucketDeployment")["Properties"]
+    assert upload["DestinationBucketKeyPrefix"] == prefix
+    properties = resource(template, lid(stack, imp.resource), RESOURCE_TYPE)["Properties"]
+    assert properties["DataLocation"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket_id}, f"/{prefix}"]]}
+    assert canonical(statements_of(template, lid(stack, f"{READ_ROLE}/DefaultPolicy"))) == canonical(
+        [
+            {"Action": "s3:GetObject", "Effect": "Allow", "Resource": objects_of(bucket_id, f"{prefix}*")},
+            {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arn_of(bucket_id)},
+        ]
+    )
+
+
 def test_bucket_policy_lets_personalize_read_each_import_prefix_only_without_condition_keys(
     shared_stack: Stack, shared: Template
 ) -> None:
-    by_store: dict[str, list[DatasetImport]] = {}
-    for name in ("Clicks", "Views", "Scratch", "ScratchTagged", "Purchases"):
-        imp = import_named(shared_stack, name)
-        by_store.setdefault(lid(shared_stack, imp.bucket), []).append(imp)
-    assert [len(imports) for imports in by_store.values()] == [2, 2, 1]
-
-    for bucket_id, imports in by_store.items():
-        store = store_of(imports[0]).node.id
+    by_store = {
+        STORE: ("Clicks", "Views"),
+        "ScratchStore": ("Scratch", "ScratchTagged"),
+        "PurchasesStore": ("Purchases",),
+    }
+    for store, names in by_store.items():
+        imports = [import_named(shared_stack, name) for name in names]
+        bucket_id = lid(shared_stack, f"{store}/DataBucket")
+        assert {lid(shared_stack, imp.bucket) for imp in imports} == {bucket_id}
         policy = resource(shared, lid(shared_stack, f"{store}/DataBucket/Policy"), "AWS::S3::BucketPolicy")
         granted = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Principal") == PERSONALIZE]
         # One statement per import, on the bucket and that import's prefix: never "<bucket>/*", no Condition.
@@ -359,15 +438,14 @@ def test_bucket_policy_lets_personalize_read_each_import_prefix_only_without_con
         if template["Resources"][logical]["Type"] == "AWS::S3::BucketPolicy"
         and PERSONALIZE["Service"] in json.dumps(statement.get("Principal"))
     }
-    assert holders == {
-        lid(shared_stack, f"{store_of(imps[0]).node.id}/DataBucket/Policy") for imps in by_store.values()
-    }
+    assert holders == {lid(shared_stack, f"{store}/DataBucket/Policy") for store in by_store}
 
 
 def test_kms_key_policy_has_one_statement_for_personalize_and_the_role(three_stack: Stack, three: Template) -> None:
     encrypted = import_named(three_stack, "Encrypted")
+    assert encrypted.bucket is at(three_stack, f"{ENCRYPTED_STORE}/DataBucket")
     key_id = lid(three_stack, "DataKey")
-    role_id = lid(three_stack, READ_ROLE)
+    role_id = lid(three_stack, f"{ENCRYPTED_STORE}/ImportRole")
     bucket = resource(three, lid(three_stack, encrypted.bucket), "AWS::S3::Bucket")
     assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
         {
@@ -377,7 +455,7 @@ def test_kms_key_policy_has_one_statement_for_personalize_and_the_role(three_sta
     ]
 
     statements = resource(three, key_id, "AWS::KMS::Key")["Properties"]["KeyPolicy"]["Statement"]
-    ours = [s for s in statements if "personalize" in json.dumps(s) or role_id in json.dumps(s)]
+    ours = [s for s in statements if "personalize" in json.dumps(s) or "ImportRole" in json.dumps(s)]
     assert len(ours) == 1, ours
     statement = {**ours[0], "Action": sorted(ours[0]["Action"])}
     assert statement == {
@@ -388,18 +466,22 @@ def test_kms_key_policy_has_one_statement_for_personalize_and_the_role(three_sta
         "Resource": "*",
     }
 
-    # The role itself reads with the key; it makes no data keys.
-    role_statements = statements_of(three, lid(three_stack, f"{READ_ROLE}/DefaultPolicy"))
+    # The store's role itself reads with the key; it makes no data keys. The default store's role never uses it.
+    role_statements = statements_of(three, lid(three_stack, f"{ENCRYPTED_STORE}/ImportRole/DefaultPolicy"))
     kms_statements = [s for s in role_statements if "kms:" in json.dumps(s["Action"])]
     assert kms_statements == [
         {"Action": ["kms:Decrypt", "kms:DescribeKey"], "Effect": "Allow", "Resource": arn_of(key_id)}
     ]
+    default_statements = statements_of(three, lid(three_stack, f"{READ_ROLE}/DefaultPolicy"))
+    assert "kms:" not in json.dumps(default_statements)
 
 
 def test_destroy_removal_policy_empties_and_deletes_only_its_own_store(three_stack: Stack, three: Template) -> None:
-    store = store_of(import_named(three_stack, "Encrypted")).node.id
-    assert store != STORE
-    destroyed = {lid(three_stack, f"{store}/DataBucket"), lid(three_stack, f"{store}/AccessLogsBucket")}
+    assert store_of(import_named(three_stack, "Encrypted")) is at(three_stack, ENCRYPTED_STORE)
+    destroyed = {
+        lid(three_stack, f"{ENCRYPTED_STORE}/DataBucket"),
+        lid(three_stack, f"{ENCRYPTED_STORE}/AccessLogsBucket"),
+    }
     for logical_id in destroyed:
         bucket = resource(three, logical_id, "AWS::S3::Bucket")
         assert bucket["DeletionPolicy"] == "Delete" and bucket["UpdateReplacePolicy"] == "Delete"
@@ -408,50 +490,54 @@ def test_destroy_removal_policy_empties_and_deletes_only_its_own_store(three_sta
     }
     assert emptied == destroyed
     # The default store of the same stack stays retained.
-    assert resource(three, lid(three_stack, f"{STORE}/DataBucket"), "AWS::S3::Bucket")["DeletionPolicy"] == "Retain"
+    for path in (f"{STORE}/DataBucket", f"{STORE}/AccessLogsBucket"):
+        assert resource(three, lid(three_stack, path), "AWS::S3::Bucket")["DeletionPolicy"] == "Retain"
 
 
 # -- the role Personalize assumes ------------------------------------------------------------------
-def test_one_stack_role_trusts_personalize_only_for_this_account_and_region(
+def test_each_store_has_one_role_trusting_personalize_only_for_this_account_and_region(
     three_stack: Stack, three: Template
 ) -> None:
-    role = at(three_stack, READ_ROLE)
-    assert isinstance(role, iam.Role)
-    for name in ("Interactions", "Items", "Encrypted"):
-        assert import_named(three_stack, name).role is role
+    default_role = at(three_stack, READ_ROLE)
+    encrypted_role = at(three_stack, f"{ENCRYPTED_STORE}/ImportRole")
+    assert isinstance(default_role, iam.Role) and isinstance(encrypted_role, iam.Role)
+    for name in ("Interactions", "Items"):
+        assert import_named(three_stack, name).role is default_role
+    assert import_named(three_stack, "Encrypted").role is encrypted_role
     trusting = [
         logical
         for logical, r in three.find_resources("AWS::IAM::Role").items()
         if PERSONALIZE in [s["Principal"] for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]]
     ]
-    assert trusting == [lid(three_stack, role)]
-    trust = resource(three, lid(three_stack, role), "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]
-    assert trust["Statement"] == [
-        {
-            "Action": "sts:AssumeRole",
-            "Effect": "Allow",
-            "Principal": PERSONALIZE,
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": "123456789012"},
-                "ArnLike": {
-                    "aws:SourceArn": {
-                        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:*"]]
-                    }
+    assert sorted(trusting) == sorted([lid(three_stack, default_role), lid(three_stack, encrypted_role)])
+    for role in (default_role, encrypted_role):
+        trust = resource(three, lid(three_stack, role), "AWS::IAM::Role")["Properties"]["AssumeRolePolicyDocument"]
+        assert trust["Statement"] == [
+            {
+                "Action": "sts:AssumeRole",
+                "Effect": "Allow",
+                "Principal": PERSONALIZE,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": "123456789012"},
+                    "ArnLike": {
+                        "aws:SourceArn": {
+                            "Fn::Join": [
+                                "",
+                                ["arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:*"],
+                            ]
+                        }
+                    },
                 },
-            },
-        }
-    ]
+            }
+        ], role.node.path
 
 
 def test_role_reads_only_each_import_data_location(three_stack: Stack, three: Template) -> None:
     interactions, encrypted = import_named(three_stack, "Interactions"), import_named(three_stack, "Encrypted")
     default_bucket = lid(three_stack, interactions.bucket)
     encrypted_bucket = lid(three_stack, encrypted.bucket)
-    policy_id = lid(three_stack, f"{READ_ROLE}/DefaultPolicy")
-    policy = resource(three, policy_id, "AWS::IAM::Policy")["Properties"]
-    assert policy["Roles"] == [{"Ref": lid(three_stack, READ_ROLE)}]
-    assert canonical(policy["PolicyDocument"]["Statement"]) == canonical(
-        [
+    expected = {
+        READ_ROLE: [
             {
                 "Action": "s3:GetObject",
                 "Effect": "Allow",
@@ -460,6 +546,8 @@ def test_role_reads_only_each_import_data_location(three_stack: Stack, three: Te
             {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arn_of(default_bucket)},
             {"Action": "s3:GetObject", "Effect": "Allow", "Resource": s3_arn("existing-training-data/items/*")},
             {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": s3_arn("existing-training-data")},
+        ],
+        f"{ENCRYPTED_STORE}/ImportRole": [
             {
                 "Action": "s3:GetObject",
                 "Effect": "Allow",
@@ -471,21 +559,33 @@ def test_role_reads_only_each_import_data_location(three_stack: Stack, three: Te
                 "Effect": "Allow",
                 "Resource": arn_of(lid(three_stack, "DataKey")),
             },
-        ]
-    )
+        ],
+    }
+    for role, statements in expected.items():
+        policy = resource(three, lid(three_stack, f"{role}/DefaultPolicy"), "AWS::IAM::Policy")["Properties"]
+        assert policy["Roles"] == [{"Ref": lid(three_stack, role)}]
+        assert canonical(policy["PolicyDocument"]["Statement"]) == canonical(statements), role
 
 
 def test_role_reads_exactly_the_file_of_a_single_file_data_location(shared_stack: Stack, shared: Template) -> None:
-    statements = statements_of(shared, lid(shared_stack, f"{READ_ROLE}/DefaultPolicy"))
-    reads = [s["Resource"] for s in statements if s["Action"] == "s3:GetObject"]
+    def reads_of(store: str) -> list[Any]:
+        statements = statements_of(shared, lid(shared_stack, f"{store}/ImportRole/DefaultPolicy"))
+        return [s["Resource"] for s in statements if s["Action"] == "s3:GetObject"]
+
+    def uploaded(*names: str) -> list[dict[str, Any]]:
+        imports = [import_named(shared_stack, name) for name in names]
+        return [objects_of(lid(shared_stack, imp.bucket), f"{prefix_of(imp)}*") for imp in imports]
+
+    reads = reads_of(STORE)
     assert s3_arn("existing-training-data/events/events.csv") in reads
     assert s3_arn("existing-training-data/events/*") not in reads
     assert s3_arn("existing-training-data/*") not in reads
-    uploaded = [import_named(shared_stack, n) for n in ("Clicks", "Views", "Scratch", "ScratchTagged", "Purchases")]
     assert canonical(reads) == canonical(
-        [s3_arn("existing-training-data/events/events.csv")]
-        + [objects_of(lid(shared_stack, imp.bucket), f"{prefix_of(imp)}*") for imp in uploaded]
+        [s3_arn("existing-training-data/events/events.csv"), *uploaded("Clicks", "Views")]
     )
+    # The other stores' roles read their own imports' prefixes only.
+    assert canonical(reads_of("ScratchStore")) == canonical(uploaded("Scratch", "ScratchTagged"))
+    assert canonical(reads_of("PurchasesStore")) == canonical(uploaded("Purchases"))
 
 
 # -- the handler's permissions ---------------------------------------------------------------------
@@ -535,9 +635,12 @@ def test_each_import_grants_the_handler_its_own_role_and_dataset_in_a_policy_of_
     three_stack: Stack, three: Template
 ) -> None:
     handler_role = lid(three_stack, f"{PROVIDER}/HandlerRole")
-    read_role = arn_of(lid(three_stack, READ_ROLE))
     own: dict[str, str] = {}
-    for name, dataset in (("Interactions", DATASET_ARN), ("Items", ITEMS_ARN), ("Encrypted", DATASET_ARN)):
+    for name, dataset, role in (
+        ("Interactions", DATASET_ARN, READ_ROLE),
+        ("Items", ITEMS_ARN, READ_ROLE),
+        ("Encrypted", DATASET_ARN, f"{ENCRYPTED_STORE}/ImportRole"),
+    ):
         policy_id = lid(three_stack, f"{name}/HandlerAccess")
         own[policy_id] = dataset
         policy = resource(three, policy_id, "AWS::IAM::Policy")["Properties"]
@@ -547,9 +650,14 @@ def test_each_import_grants_the_handler_its_own_role_and_dataset_in_a_policy_of_
                 "Action": "iam:PassRole",
                 "Condition": {"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
                 "Effect": "Allow",
-                "Resource": read_role,
+                "Resource": arn_of(lid(three_stack, role)),
             },
-            {"Action": "personalize:CreateDatasetImportJob", "Effect": "Allow", "Resource": dataset},
+            # DescribeDataset: the handler checks that a job found under a taken name does not predate the dataset.
+            {
+                "Action": ["personalize:CreateDatasetImportJob", "personalize:DescribeDataset"],
+                "Effect": "Allow",
+                "Resource": dataset,
+            },
         ]
     # Nothing else passes a role or names a dataset: no shared policy ties one import to another.
     for logical, statement in iter_policy_statements(three.to_json()):
@@ -620,8 +728,8 @@ def test_custom_resource_carries_the_contract_properties(three_stack: Stack, thr
     common = {
         "ServiceToken": three_stack.resolve(provider_of(three_stack).service_token),
         "ServiceTimeout": "3600",
-        "RoleArn": arn_of(lid(three_stack, READ_ROLE)),
     }
+    default_role = arn_of(lid(three_stack, READ_ROLE))
 
     def properties(imp: DatasetImport) -> dict[str, Any]:
         found: dict[str, Any] = resource(three, lid(three_stack, imp.resource), RESOURCE_TYPE)["Properties"]
@@ -634,6 +742,7 @@ def test_custom_resource_carries_the_contract_properties(three_stack: Stack, thr
     assert re.fullmatch(r"[0-9a-f]{32}", version), version
     assert properties(interactions) == {
         **common,
+        "RoleArn": default_role,
         "DatasetArn": DATASET_ARN,
         "DataLocation": location(interactions),
         "ImportMode": "FULL",
@@ -645,14 +754,16 @@ def test_custom_resource_carries_the_contract_properties(three_stack: Stack, thr
     # An explicit job name: no prefix, no data version.
     assert properties(items) == {
         **common,
+        "RoleArn": default_role,
         "DatasetArn": ITEMS_ARN,
         "DataLocation": "s3://existing-training-data/items/",
         "ImportMode": "INCREMENTAL",
         "JobName": "items-2026-11",
     }
-    # The same local data: the same data version.
+    # The same local data: the same data version. Its store's own role reads it.
     assert properties(encrypted) == {
         **common,
+        "RoleArn": arn_of(lid(three_stack, f"{ENCRYPTED_STORE}/ImportRole")),
         "DatasetArn": DATASET_ARN,
         "DataLocation": location(encrypted),
         "ImportMode": "FULL",
@@ -687,6 +798,7 @@ def test_import_waits_for_its_upload_read_grants_bucket_policy_handler_grant_and
 ) -> None:
     interactions, items, encrypted = (import_named(three_stack, n) for n in ("Interactions", "Items", "Encrypted"))
     role_policy = lid(three_stack, f"{READ_ROLE}/DefaultPolicy")
+    encrypted_role_policy = lid(three_stack, f"{ENCRYPTED_STORE}/ImportRole/DefaultPolicy")
 
     def depends_on(imp: DatasetImport) -> set[str]:
         return set(resource(three, lid(three_stack, imp.resource), RESOURCE_TYPE).get("DependsOn", []))
@@ -705,8 +817,8 @@ def test_import_waits_for_its_upload_read_grants_bucket_policy_handler_grant_and
         items: {role_policy, lid(three_stack, "Items/HandlerAccess")},
         encrypted: {
             upload_resource_id(three_stack, encrypted),
-            role_policy,
-            lid(three_stack, f"{store_of(encrypted).node.id}/DataBucket/Policy"),
+            encrypted_role_policy,
+            lid(three_stack, f"{ENCRYPTED_STORE}/DataBucket/Policy"),
             lid(three_stack, "Encrypted/HandlerAccess"),
             lid(three_stack, "DataKey"),
             # The second FULL import of the same dataset runs after the first.
@@ -727,18 +839,22 @@ def test_imports_of_one_dataset_run_full_first_then_in_declaration_order(tmp_pat
         stack,
         "FirstIncremental",
         dataset_arn=DATASET_ARN,
-        data_location="s3://existing-training-data/first/",
+        data=DataSource.from_uri("s3://existing-training-data/first/"),
         import_mode=ImportMode.INCREMENTAL,
     )
-    full = DatasetImport(stack, "Full", dataset_arn=DATASET_ARN, data_location="s3://existing-training-data/full/")
+    full = DatasetImport(
+        stack, "Full", dataset_arn=DATASET_ARN, data=DataSource.from_uri("s3://existing-training-data/full/")
+    )
     second_incremental = DatasetImport(
         stack,
         "SecondIncremental",
         dataset_arn=DATASET_ARN,
-        data_location="s3://existing-training-data/second/",
+        data=DataSource.from_uri("s3://existing-training-data/second/"),
         import_mode=ImportMode.INCREMENTAL,
     )
-    other = DatasetImport(stack, "Items", dataset_arn=ITEMS_ARN, data_location="s3://existing-training-data/items/")
+    other = DatasetImport(
+        stack, "Items", dataset_arn=ITEMS_ARN, data=DataSource.from_uri("s3://existing-training-data/items/")
+    )
     imports = {lid(stack, imp.resource): imp.node.id for imp in (first_incremental, full, second_incremental, other)}
     resources = Template.from_stack(stack).find_resources(RESOURCE_TYPE)
     assert set(resources) == set(imports)
@@ -770,24 +886,78 @@ def test_upload_goes_to_the_import_prefix_in_its_store_and_prunes_stale_files(
     assert not [c for c in at(three_stack, UPLOADS).node.children if c.node.id.startswith("Items")]
 
 
+def _upload_function(template: Template) -> dict[str, Any]:
+    """BucketDeployment's singleton upload function: the one function with layers."""
+    functions = template.find_resources("AWS::Lambda::Function", {"Properties": {"Layers": Match.any_value()}})
+    assert len(functions) == 1, list(functions)
+    (function,) = functions.values()
+    return dict(function)
+
+
+def test_uploads_of_one_size_keep_one_cli_layer_the_upload_function_uses(
+    three_stack: Stack, three: Template, shared_stack: Stack, shared: Template
+) -> None:
+    # aws-cdk issue 32907: every BucketDeployment makes an AwsCliLayer, but the shared function takes the first's.
+    for stack, template, first, others in (
+        (three_stack, three, "Interactions", ("Encrypted",)),
+        (shared_stack, shared, "Clicks", ("Views", "Scratch", "ScratchTagged", "Purchases")),
+    ):
+        layer = upload_of(import_named(stack, first)).node.find_child("AwsCliLayer")
+        layers = template.find_resources("AWS::Lambda::LayerVersion")
+        assert list(layers) == [lid(stack, layer)], stack.stack_name
+        for name in others:
+            assert upload_of(import_named(stack, name)).node.try_find_child("AwsCliLayer") is None, name
+        function = _upload_function(template)
+        assert function["Properties"]["Layers"] == [{"Ref": lid(stack, layer)}]
+
+
+def test_each_upload_size_keeps_the_layer_of_its_first_upload(tmp_path: Path) -> None:
+    stack = stack_in(new_app(tmp_path), lambda _: None, "Sizes")
+    small = [DatasetImport(stack, name, dataset_arn=DATASET_ARN, data=sample_source()) for name in ("First", "Second")]
+    large = [
+        DatasetImport(stack, name, dataset_arn=DATASET_ARN, data=sample_source(), upload_memory_limit=2048)
+        for name in ("Third", "Fourth")
+    ]
+    template = Template.from_stack(stack)
+    kept = {imps[0]: upload_of(imps[0]).node.find_child("AwsCliLayer") for imps in (small, large)}
+    assert upload_of(small[1]).node.try_find_child("AwsCliLayer") is None
+    assert upload_of(large[1]).node.try_find_child("AwsCliLayer") is None
+    assert set(template.find_resources("AWS::Lambda::LayerVersion")) == {lid(stack, layer) for layer in kept.values()}
+    functions = template.find_resources("AWS::Lambda::Function", {"Properties": {"Layers": Match.any_value()}})
+    uses = {
+        function["Properties"].get("MemorySize"): function["Properties"]["Layers"] for function in functions.values()
+    }
+    assert uses == {
+        1024: [{"Ref": lid(stack, kept[small[0]])}],
+        2048: [{"Ref": lid(stack, kept[large[0]])}],
+    }
+
+
 def test_upload_role_and_log_group_exist_only_with_an_upload(one_stack: Stack, tmp_path: Path) -> None:
     provider = provider_of(one_stack)
     assert upload_of(import_named(one_stack, "Interactions")).handler_role is at(provider, "UploadRole")
     assert provider.node.try_find_child("UploadLogs") is not None
 
     stack = stack_in(new_app(tmp_path), lambda _: None, "NoUpload")
-    DatasetImport(stack, "Items", dataset_arn=ITEMS_ARN, data_location="s3://existing-training-data/items/")
+    imp = DatasetImport(
+        stack, "Items", dataset_arn=ITEMS_ARN, data=DataSource.from_uri("s3://existing-training-data/items/")
+    )
     template = Template.from_stack(stack)
     provider = provider_of(stack)
     assert provider.node.try_find_child("UploadRole") is None
     assert provider.node.try_find_child("UploadLogs") is None
     assert stack.node.try_find_child(UPLOADS) is None
     template.resource_count_is("Custom::CDKBucketDeployment", 0)
+    template.resource_count_is("AWS::Lambda::LayerVersion", 0)
+    # The default store makes its buckets on the first upload only; its role on first use.
+    assert {c.node.id for c in at(stack, STORE).node.children} == {"ImportRole"}
+    assert imp.role is at(stack, READ_ROLE)
+    template.resource_count_is("AWS::S3::Bucket", 0)
 
 
 def test_composers_get_bucket_role_job_arn_and_name(tmp_path: Path) -> None:
     stack = stack_in(new_app(tmp_path), lambda _: None, "Attrs")
-    imp = DatasetImport(stack, "Imp", dataset_arn=DATASET_ARN, sources=[sample_source()])
+    imp = DatasetImport(stack, "Imp", dataset_arn=DATASET_ARN, data=sample_source())
     resolved: dict[str, Any] = stack.resolve({"arn": imp.job_arn, "name": imp.job_name})
     cr = lid(stack, imp.resource)
     assert resolved == {"arn": {"Fn::GetAtt": [cr, "DatasetImportJobArn"]}, "name": {"Fn::GetAtt": [cr, "JobName"]}}
@@ -795,13 +965,13 @@ def test_composers_get_bucket_role_job_arn_and_name(tmp_path: Path) -> None:
     assert imp.bucket is at(stack, f"{STORE}/DataBucket")
     assert imp.role is at(stack, READ_ROLE)
 
-    given = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::123456789012:role/personalize-import")
-    own_role = DatasetImport(stack, "OwnRole", dataset_arn=ITEMS_ARN, sources=[sample_source()], role=given)
+    given = iam.Role.from_role_arn(stack, "Given", GIVEN_ROLE_ARN)
+    own_role = DatasetImport(stack, "OwnRole", dataset_arn=ITEMS_ARN, data=sample_source(), role=given)
     assert own_role.role is given
     assert own_role.bucket is imp.bucket
     template = Template.from_stack(stack)
     properties = resource(template, lid(stack, own_role.resource), RESOURCE_TYPE)["Properties"]
-    assert properties["RoleArn"] == "arn:aws:iam::123456789012:role/personalize-import"
+    assert properties["RoleArn"] == GIVEN_ROLE_ARN
     assert resource(template, lid(stack, imp.resource), RESOURCE_TYPE)["Properties"]["RoleArn"] == arn_of(
         lid(stack, READ_ROLE)
     )

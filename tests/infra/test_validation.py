@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +15,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_personalize import DatasetImport
-from tests.infra.helpers import DATASET_ARN, ENV, sample_source
+from constructs_personalize import DatasetImport, DataSource, DataStore
+from tests.infra.helpers import DATASET_ARN, ENV, SAMPLE_DIR
 
 
 @pytest.fixture
@@ -24,8 +26,7 @@ def stack() -> Iterator[Stack]:
 
 def make(stack: Stack, **props: Any) -> DatasetImport:
     props.setdefault("dataset_arn", DATASET_ARN)
-    if "data_location" not in props and "sources" not in props:
-        props["data_location"] = "s3://training-data/interactions.csv"
+    props.setdefault("data", DataSource.from_uri("s3://training-data/interactions.csv"))
     return DatasetImport(stack, "Import", **props)
 
 
@@ -83,30 +84,58 @@ def test_fails_when_role_arn_is_malformed_or_too_long(stack: Stack, arn: str) ->
         "s3://training-data/" + "k" * 240,
     ],
 )
-def test_fails_when_data_location_is_not_an_s3_uri_of_at_most_256_chars(stack: Stack, location: str) -> None:
+def test_fails_when_data_location_is_not_an_s3_uri_of_at_most_256_chars(location: str) -> None:
     with pytest.raises(
         ValueError,
-        match=rf"data_location must be an s3://<bucket>/<key or prefix/> URI of at most 256 "
+        match=rf"the data location must be an s3://<bucket>/<key or prefix/> URI of at most 256 "
         rf"characters, got '{location[:30]}",
     ):
-        make(stack, data_location=location)
+        DataSource.from_uri(location)
 
 
 @pytest.mark.parametrize("prefix", ["no-trailing-slash", "/leading/", "p" * 104 + "/"])
-def test_fails_when_destination_key_prefix_is_not_a_folder(stack: Stack, prefix: str) -> None:
-    with pytest.raises(ValueError, match=rf"destination_key_prefix must end with '/'.*got '{prefix[:20]}"):
-        make(stack, sources=[sample_source()], destination_key_prefix=prefix)
+def test_fails_when_key_prefix_is_not_a_folder(prefix: str) -> None:
+    with pytest.raises(ValueError, match=rf"key_prefix must end with '/'.*got '{prefix[:20]}"):
+        DataSource.from_asset(SAMPLE_DIR, key_prefix=prefix)
 
 
-def test_fails_when_data_location_names_another_bucket_than_bucket(stack: Stack) -> None:
+def test_accepts_a_102_character_key_prefix(stack: Stack) -> None:
+    make(stack, data=DataSource.from_asset(SAMPLE_DIR, key_prefix="p" * 101 + "/"))
+
+
+@pytest.mark.parametrize("length", [103, 104])
+def test_fails_in_the_factory_when_key_prefix_is_too_long_for_the_upload_tag(stack: Stack, length: int) -> None:
+    prefix = "p" * (length - 1) + "/"
+    with pytest.raises(ValueError, match=rf"key_prefix.*got '{prefix[:20]}"):
+        make(stack, data=DataSource.from_asset(SAMPLE_DIR, key_prefix=prefix))
+
+
+@pytest.mark.parametrize("path", [SAMPLE_DIR / "interactions.csv", SAMPLE_DIR / "missing"])
+def test_fails_when_from_asset_is_not_given_a_folder(path: Path) -> None:
+    with pytest.raises(
+        ValueError, match=rf"DataSource.from_asset needs a local folder of CSV files, got '{re.escape(str(path))}'"
+    ):
+        DataSource.from_asset(path)
+
+
+def test_fails_when_a_bucket_key_starts_with_a_slash(stack: Stack) -> None:
     bucket = s3.Bucket.from_bucket_name(stack, "Named", "bucket-one")
-    with pytest.raises(ValueError, match="names bucket 'bucket-two' but bucket= is 'bucket-one'"):
-        make(stack, bucket=bucket, data_location="s3://bucket-two/x.csv")
+    with pytest.raises(ValueError, match=r"DataSource\.from_bucket key must not start with '/', got '/x\.csv'"):
+        DataSource.from_bucket(bucket, "/x.csv")
 
 
-def test_fails_when_a_token_data_location_comes_without_its_bucket(stack: Stack) -> None:
-    with pytest.raises(ValueError, match="is only known at deploy time: pass bucket= as well"):
-        make(stack, data_location=Token.as_string({"Ref": "DataLocationParam"}))
+def test_a_bucket_and_key_give_the_data_location_in_that_bucket(stack: Stack) -> None:
+    bucket = s3.Bucket.from_bucket_name(stack, "Named", "bucket-one")
+    assert make(stack, data=DataSource.from_bucket(bucket, "x.csv")).data_location == "s3://bucket-one/x.csv"
+
+
+def test_fails_when_the_whole_uri_is_a_token() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"DataSource.from_uri cannot tell the bucket of '\$\{Token\[.*\]\}' before deploy time: use "
+        r"DataSource.from_bucket\(bucket, key\)",
+    ):
+        DataSource.from_uri(Token.as_string({"Ref": "DataLocationParam"}))
 
 
 # -- tags ------------------------------------------------------------------------------------------------
@@ -168,36 +197,12 @@ def test_fails_when_imports_in_one_stack_ask_for_different_waits(stack: Stack) -
             stack,
             "Second",
             dataset_arn=DATASET_ARN,
-            data_location="s3://training-data/b.csv",
+            data=DataSource.from_uri("s3://training-data/b.csv"),
             query_interval=Duration.minutes(1),
         )
 
 
-# -- contradictory props ----------------------------------------------------------------------------------
-def test_fails_when_the_data_location_is_given_twice(stack: Stack) -> None:
-    with pytest.raises(
-        ValueError,
-        match=r"give either sources .* or data_location .*, not both; got data_location "
-        r"'s3://training-data/a.csv' and 1 source",
-    ):
-        make(stack, sources=[sample_source()], data_location="s3://training-data/a.csv")
-
-
-def test_fails_when_no_data_is_given(stack: Stack) -> None:
-    with pytest.raises(ValueError, match=r"give sources .* or data_location"):
-        DatasetImport(stack, "Import", dataset_arn=DATASET_ARN)
-
-
-def test_fails_when_sources_is_empty(stack: Stack) -> None:
-    with pytest.raises(ValueError, match="sources must hold at least one source"):
-        make(stack, sources=[])
-
-
-def test_fails_when_destination_key_prefix_comes_with_data_location(stack: Stack) -> None:
-    with pytest.raises(ValueError, match="destination_key_prefix 'x/' applies to uploaded sources"):
-        make(stack, destination_key_prefix="x/")
-
-
+# -- props that do not fit together ---------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("prop", "value"),
     [
@@ -206,19 +211,60 @@ def test_fails_when_destination_key_prefix_comes_with_data_location(stack: Stack
         ("server_access_logs_bucket", lambda s: s3.Bucket(s, "Logs")),
     ],
 )
-def test_fails_when_bucket_settings_come_with_an_existing_bucket(stack: Stack, prop: str, value: Any) -> None:
+def test_fails_when_bucket_settings_come_with_a_store_bucket_of_ones_own(stack: Stack, prop: str, value: Any) -> None:
     bucket = s3.Bucket(stack, "Mine")
     with pytest.raises(
         ValueError,
-        match=rf"{prop} configures the bucket this construct creates, but the data is in an "
-        r"existing bucket \(bucket=\)",
+        match=rf"DataStore 'Validation/Store': {prop} configures the bucket the store creates, but bucket= "
+        r"gives one of your own",
     ):
-        make(stack, bucket=bucket, sources=[sample_source()], **{prop: value(stack)})
+        DataStore(stack, "Store", bucket=bucket, **{prop: value(stack)})
 
 
-def test_fails_when_a_kms_key_comes_with_an_existing_data_location(stack: Stack) -> None:
-    with pytest.raises(ValueError, match=r"encryption_key .* existing bucket \(data_location\)"):
-        make(stack, encryption_key=kms.Key(stack, "Key"))
+@pytest.mark.parametrize(
+    "prop", ["sources", "data_location", "bucket", "destination_key_prefix", "encryption_key", "removal_policy"]
+)
+def test_fails_with_a_type_error_on_an_unknown_option(stack: Stack, prop: str) -> None:
+    # The props of the old API name no option any more: they fail loudly, never silently.
+    with pytest.raises(TypeError, match=rf"DatasetImport 'Validation/Import' got unknown options \['{prop}'\]"):
+        make(stack, **{prop: None})
+    # Refused before anything is built: no provider, no store, nothing under the import.
+    assert [c.node.id for c in stack.node.children] == ["Import"]
+    assert stack.node.find_child("Import").node.children == []
+
+
+def test_a_store_with_a_kms_key_applies_it_to_uploads_only(stack: Stack) -> None:
+    # Data already in S3 uses the store's role only: the key is the store bucket's, not the data's.
+    key = kms.Key(stack, "Key")
+    store = DataStore(stack, "Store", encryption_key=key)
+    imp = make(stack, store=store)
+    assert imp.role is store.node.find_child("ImportRole")
+    assert store.node.try_find_child("DataBucket") is None
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    (key_resource,) = template.find_resources("AWS::KMS::Key").values()
+    assert "personalize" not in json.dumps(key_resource)
+
+
+# -- uploads into one store --------------------------------------------------------------------------------
+def test_fails_when_a_store_would_take_more_than_40_uploads(stack: Stack, tmp_path: Path) -> None:
+    (tmp_path / "tiny.csv").write_text("USER_ID,ITEM_ID,TIMESTAMP\nu1,i1,1735689600\n")
+    store = DataStore(stack, "Store")
+
+    def upload(n: int, into: DataStore) -> DatasetImport:
+        data = DataSource.from_asset(tmp_path, key_prefix=f"p{n}/")
+        return DatasetImport(stack, f"Import{n}", dataset_arn=DATASET_ARN, data=data, store=into)
+
+    for n in range(40):
+        upload(n, store)
+    with pytest.raises(
+        ValueError,
+        match=r"Validation/Import40 would be upload number 41 into the bucket of DataStore 'Validation/Store': "
+        r"every upload tags the bucket and S3 allows 50 tags, so a store takes at most 40 uploads",
+    ):
+        upload(40, store)
+    # Another store takes the next upload.
+    assert upload(41, DataStore(stack, "Another")).bucket is not store.bucket
 
 
 # -- tokens skip the checks -------------------------------------------------------------------------------
@@ -228,27 +274,28 @@ def test_tokens_skip_the_checks(stack: Stack) -> None:
         stack,
         dataset_arn=Token.as_string({"Ref": "DatasetArnParam"}),
         job_name=Token.as_string({"Ref": "JobNameParam"}),
-        bucket=bucket,
-        data_location=Token.as_string({"Ref": "LocationParam"}),
+        data=DataSource.from_bucket(bucket, Token.as_string({"Ref": "KeyParam"})),
         tags={"team": Token.as_string({"Ref": "TeamParam"})},
     )
+    DataSource.from_asset(SAMPLE_DIR, key_prefix=Token.as_string({"Ref": "PrefixParam"}))
 
 
 def test_accepts_an_existing_immutable_role_and_grants_it_nothing(stack: Stack) -> None:
     role = iam.Role.from_role_arn(stack, "Fixed", "arn:aws:iam::123456789012:role/personalize-import", mutable=False)
     imp = make(stack, role=role)
     assert imp.role is role
+    # The default store makes no role of its own that nothing uses.
+    assert stack.node.find_child("ConstructsPersonalizeDataStore").node.try_find_child("ImportRole") is None
     policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
     assert not [p for p in policies.values() if "personalize-import" in json.dumps(p["Properties"].get("Roles"))]
 
 
 def test_fails_when_two_uploads_to_one_bucket_use_nested_prefixes(stack: Stack) -> None:
-    make(stack, sources=[sample_source()], destination_key_prefix="training/")
+    make(stack, data=DataSource.from_asset(SAMPLE_DIR, key_prefix="training/"))
     with pytest.raises(ValueError, match=r"Validation/Second uploads to prefix 'training/items/', which nests with"):
         DatasetImport(
             stack,
             "Second",
             dataset_arn=DATASET_ARN,
-            sources=[sample_source()],
-            destination_key_prefix="training/items/",
+            data=DataSource.from_asset(SAMPLE_DIR, key_prefix="training/items/"),
         )

@@ -6,10 +6,9 @@ from pathlib import Path
 
 from aws_cdk import App, Environment, Stack
 from aws_cdk import aws_personalize as personalize
-from aws_cdk import aws_s3_deployment as s3_deployment
 
 from app import INTERACTIONS_SCHEMA, build_app
-from constructs_personalize import DatasetImport
+from constructs_personalize import DatasetImport, DataSource
 from tests.emulator.samples import interactions_csv
 
 STACK = "LifecycleStack"
@@ -50,14 +49,12 @@ def synth_lifecycle(outdir: Path, data_dir: Path, *, good_data: Path = SAMPLE_DI
     app = _app(outdir)
     stack = Stack(app, STACK, env=ENV)
     dataset_arn = _dataset_arn(stack)
-    DatasetImport(stack, "Good", dataset_arn=dataset_arn, sources=[s3_deployment.Source.asset(str(good_data))])
+    DatasetImport(stack, "Good", dataset_arn=dataset_arn, data=DataSource.from_asset(good_data))
     if not only_good:
         bad = _write(data_dir / "bad", interactions_csv(timestamp_scale=1000))
-        DatasetImport(stack, "Bad", dataset_arn=dataset_arn, sources=[s3_deployment.Source.asset(str(bad))])
+        DatasetImport(stack, "Bad", dataset_arn=dataset_arn, data=DataSource.from_asset(bad))
         for index in range(BATCH):
-            DatasetImport(
-                stack, f"Batch{index}", dataset_arn=dataset_arn, sources=[s3_deployment.Source.asset(str(SAMPLE_DIR))]
-            )
+            DatasetImport(stack, f"Batch{index}", dataset_arn=dataset_arn, data=DataSource.from_asset(SAMPLE_DIR))
     app.synth()
     return outdir
 

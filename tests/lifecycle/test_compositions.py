@@ -22,10 +22,11 @@ from aws_cdk.assertions import Annotations, Match
 from constructs import Construct
 
 from constructs_personalize import RESOURCE_TYPE
-from tests.compositions import COMPOSITIONS, LAKE_BUCKET, Composition
+from tests.compositions import COMPOSITIONS, LAKE_BUCKET, LAKE_PREFIX, LAKE_READER, Composition
+from tests.emulator.access import read_policy
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import Deployment
-from tests.emulator.world import World
+from tests.emulator.world import ROLE_ARN, World
 
 pytestmark = pytest.mark.lifecycle
 
@@ -144,20 +145,55 @@ def _existing_lake(world: World, composition: Composition) -> None:
         world.put_object(bucket, key, path.read_bytes())
 
 
-def test_an_existing_bucket_serves_the_import_once_it_holds_the_statement_the_synth_printed(
-    world: World, assemblies: dict[str, tuple[Path, Composition]]
-) -> None:
-    directory, composition = assemblies["existing-bucket"]
-    _existing_lake(world, composition)
+def _grant_printed_statement(world: World, composition: Composition) -> None:
+    """What the platform team does with the synth warning: add the statement to the lake's bucket policy."""
     (warning,) = Annotations.from_stack(composition.stacks[0]).find_warning(
         "*", Match.string_like_regexp("bucket policy cannot be changed")
     )
     statement = json.loads(re.sub(r" \[ack: .*\]$", "", str(warning.entry.data)).split(": ", 2)[-1])
     statement = json.loads(json.dumps(statement).replace("${AWS::Partition}", "aws"))
     world.access.put_bucket_policy(LAKE_BUCKET, {"Version": "2012-10-17", "Statement": [statement]})
+
+
+def test_an_existing_bucket_serves_the_import_once_it_holds_the_statement_the_synth_printed(
+    world: World, assemblies: dict[str, tuple[Path, Composition]]
+) -> None:
+    directory, composition = assemblies["existing-bucket"]
+    _existing_lake(world, composition)
+    _grant_printed_statement(world, composition)
     ((emulated, deployment),) = _deploy(world, (directory, composition)).values()
     (arn,) = _assert_imported(world, emulated, deployment)
     assert _job(world, arn)["dataSource"]["dataLocation"] == f"s3://{LAKE_BUCKET}/personalize/interactions/"
+
+
+def test_a_stack_deleted_and_deployed_again_imports_again_under_a_new_name(
+    world: World, assemblies: dict[str, tuple[Path, Composition]]
+) -> None:
+    directory, composition = assemblies["existing-bucket"]
+    _existing_lake(world, composition)
+    _grant_printed_statement(world, composition)
+    ((first, deployment),) = _deploy(world, (directory, composition)).values()
+    (old_job,) = _assert_imported(world, first, deployment)
+    assert first.delete().stack_status == "DELETE_COMPLETE"
+    # Same stack name, same dataset ARN, same data location: a new stack instance all the same.
+    ((again, redeployment),) = _deploy(world, (directory, composition)).values()
+    (new_job,) = _assert_imported(world, again, redeployment)
+    assert new_job != old_job
+
+
+def test_an_explicit_job_name_reused_after_the_stack_was_deleted_fails_instead_of_reporting_the_old_job(
+    world: World, assemblies: dict[str, tuple[Path, Composition]]
+) -> None:
+    directory, composition = assemblies["existing-bucket-named-job"]
+    _existing_lake(world, composition)
+    _grant_printed_statement(world, composition)
+    world.role(LAKE_READER.rsplit("/", 1)[1], read_policy(LAKE_BUCKET, LAKE_PREFIX))
+    ((first, deployment),) = _deploy(world, (directory, composition)).values()
+    _assert_imported(world, first, deployment)
+    assert first.delete().stack_status == "DELETE_COMPLETE"
+    ((_, redeployment),) = _deploy(world, (directory, composition)).values()
+    (failure,) = redeployment.failures
+    assert "is taken by a job of an earlier dataset with the same ARN" in failure.reason
 
 
 def test_an_existing_bucket_without_that_statement_fails_the_import_with_personalizes_reason(
@@ -168,3 +204,39 @@ def test_an_existing_bucket_without_that_statement_fails_the_import_with_persona
     ((_, deployment),) = _deploy(world, (directory, composition)).values()
     (failure,) = deployment.failures
     assert "Insufficient privileges for accessing data in Amazon S3" in failure.reason
+
+
+def _logical_id(emulated: EmulatedStack, path: str) -> str:
+    (logical_id,) = [
+        k
+        for k, v in emulated.template["Resources"].items()
+        if v.get("Metadata", {}).get("aws:cdk:path") == f"{emulated.name}/{path}"
+    ]
+    return str(logical_id)
+
+
+def test_imports_sharing_a_store_open_only_their_own_prefixes_to_personalize(
+    world: World, assemblies: dict[str, tuple[Path, Composition]]
+) -> None:
+    ((emulated, deployment),) = _deploy(world, assemblies["three-datasets-then-solution"]).values()
+    _assert_imported(world, emulated, deployment)
+    bucket = emulated.ref(_logical_id(emulated, "ConstructsPersonalizeDataStore/DataBucket/Resource"))
+    role_arn = emulated.get_att(_logical_id(emulated, "ConstructsPersonalizeDataStore/ImportRole/Resource"), "Arn")
+    # Another team's file in the same bucket. The store's role reads only the imports' prefixes; and
+    # even a role that may read everything cannot make Personalize read it: the bucket policy opens
+    # only the imports' prefixes to the service.
+    body = (Path(__file__).resolve().parents[2] / "data" / "interactions" / "interactions.csv").read_bytes()
+    location = world.put_object(bucket, "other-team/interactions.csv", body)
+    dataset = _job(world, deployment.physical_id(_imports(emulated)[0]))["datasetArn"]
+    for name, role in (("store-role", role_arn), ("read-everything-role", ROLE_ARN)):
+        arn = world.personalize().create_dataset_import_job(
+            jobName=f"reads-another-prefix-{name}",
+            datasetArn=dataset,
+            dataSource={"dataLocation": location},
+            roleArn=role,
+            importMode="INCREMENTAL",
+        )["datasetImportJobArn"]
+        world.clock.advance(3600)
+        job = _job(world, arn)
+        assert job["status"] == "CREATE FAILED", name
+        assert "Insufficient privileges for accessing data in Amazon S3" in job["failureReason"]

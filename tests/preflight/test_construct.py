@@ -9,10 +9,17 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_deployment as s3_deployment
-from aws_cdk.assertions import Annotations, Match, Template
+from aws_cdk.assertions import Template
 
-from constructs_personalize import DatasetImport, DatasetSchema, DataValidationError, ImportMode, TrainingDataset
+from constructs_personalize import (
+    DatasetImport,
+    DatasetSchema,
+    DataSource,
+    DataValidationError,
+    Field,
+    ImportMode,
+    TrainingDataset,
+)
 from constructs_personalize.preflight import assets, cache, validate_data
 from tests.emulator.samples import interactions_csv
 from tests.infra.helpers import DATASET_ARN, ENV, SAMPLE_DIR
@@ -32,9 +39,7 @@ def _folder(tmp_path: Path, body: bytes, name: str = "data") -> Path:
 
 
 def _import(stack: Stack, folder: Path, **extra: Any) -> DatasetImport:
-    return DatasetImport(
-        stack, "Interactions", dataset_arn=DATASET_ARN, sources=[s3_deployment.Source.asset(str(folder))], **extra
-    )
+    return DatasetImport(stack, "Interactions", dataset_arn=DATASET_ARN, data=DataSource.from_asset(folder), **extra)
 
 
 def test_bad_data_fails_the_synth_naming_construct_file_and_line(tmp_path: Path) -> None:
@@ -76,11 +81,15 @@ def test_unchanged_data_is_checked_once(tmp_path: Path, monkeypatch: pytest.Monk
     second = _import(_stack(), folder, schema=SCHEMA).data_summary
     assert calls == [folder] and first == second
     assert len(list((tmp_path / "cache" / "preflight").glob("*.json"))) == 1
-    # Changed content, another schema or another mode: checked again.
+    # Changed content, another schema or another mode: each is checked again.
     (folder / "interactions.csv").write_bytes(interactions_csv(rows=1300))
     _import(_stack(), folder, schema=SCHEMA)
+    assert len(calls) == 2
     _import(_stack(), folder, schema=SCHEMA, import_mode=ImportMode.INCREMENTAL)
     assert len(calls) == 3
+    nullable_extra = DatasetSchema.interactions(Field.string("DEVICE", nullable=True))
+    _import(_stack(), folder, schema=nullable_extra)
+    assert len(calls) == 4
 
 
 def test_failing_data_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,18 +115,13 @@ def test_schema_must_match_the_dataset_type() -> None:
         _import(_stack(), SAMPLE_DIR, schema=DatasetSchema.users(DatasetSchema.interactions().fields[1]))
 
 
-def test_sources_that_are_not_local_folders_are_reported_as_unchecked() -> None:
+def test_data_already_in_s3_is_not_read_at_synth() -> None:
     stack = _stack()
     bucket = s3.Bucket.from_bucket_name(stack, "Raw", "raw-data")
-    DatasetImport(
-        stack,
-        "Interactions",
-        dataset_arn=DATASET_ARN,
-        sources=[s3_deployment.Source.bucket(bucket, "exports/interactions.zip")],
-        schema=SCHEMA,
+    imp = DatasetImport(
+        stack, "Interactions", dataset_arn=DATASET_ARN, data=DataSource.from_bucket(bucket, "exports/"), schema=SCHEMA
     )
-    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("is not a local folder"))
-    assert len(warnings) == 1
+    assert imp.data_summary is None
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +132,7 @@ def training_template() -> Template:
         "Interactions",
         dataset_group_arn="arn:aws:personalize:eu-west-1:123456789012:dataset-group/shop",
         schema=SCHEMA,
-        sources=[s3_deployment.Source.asset(str(SAMPLE_DIR))],
+        data=DataSource.from_asset(SAMPLE_DIR),
     )
     return Template.from_stack(stack)
 
@@ -148,8 +152,8 @@ def test_training_dataset_creates_schema_dataset_and_import(training_template: T
 
 def test_training_dataset_checks_its_data_and_name(tmp_path: Path) -> None:
     group = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/shop"
-    bad = [s3_deployment.Source.asset(str(_folder(tmp_path, interactions_csv(header="USER_ID,ITEM_ID,TIMESTAMP"))))]
+    bad = DataSource.from_asset(_folder(tmp_path, interactions_csv(header="USER_ID,ITEM_ID,TIMESTAMP")))
     with pytest.raises(DataValidationError, match="required column missing from the header"):
-        TrainingDataset(_stack(), "Interactions", dataset_group_arn=group, schema=SCHEMA, sources=bad)
+        TrainingDataset(_stack(), "Interactions", dataset_group_arn=group, schema=SCHEMA, data=bad)
     with pytest.raises(ValueError, match="name must be 1-63 characters"):
-        TrainingDataset(_stack(), "Interactions", dataset_group_arn=group, schema=SCHEMA, sources=bad, name="no spaces")
+        TrainingDataset(_stack(), "Interactions", dataset_group_arn=group, schema=SCHEMA, data=bad, name="no spaces")

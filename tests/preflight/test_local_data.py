@@ -220,7 +220,7 @@ def test_fails_when_the_data_needs_more_than_lambda_allows() -> None:
     message = str(error.value)
     assert f"uploading {too_big:,} bytes (4.73 GiB) of local data needs 10,241 MiB" in message
     assert "more than the 10,240 MiB Lambda allows" in message
-    assert 'upload the data to S3 beforehand (e.g. aws s3 sync) and pass data_location="s3://' in message
+    assert 'upload the data to S3 beforehand (e.g. aws s3 sync) and pass data=DataSource.from_uri("s3://' in message
 
 
 def test_fails_when_the_data_is_too_big_even_with_explicit_sizes() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -35,6 +36,18 @@ def created(h: Harness, name: str = JOB_NAME, **extra: object) -> None:
 
 def described(h: Harness, status: str, **overrides: Any) -> None:
     h.stubber.add_response("describe_dataset_import_job", job(status, **overrides), DESCRIBE)
+
+
+EARLIER = datetime(2026, 11, 1, tzinfo=UTC)
+LATER = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def dataset_described(h: Harness, *, created: datetime) -> None:
+    h.stubber.add_response(
+        "describe_dataset",
+        {"dataset": {"datasetArn": DATASET_ARN, "creationDateTime": created, "status": "ACTIVE"}},
+        {"datasetArn": DATASET_ARN},
+    )
 
 
 def describe_error(h: Harness, code: str, message: str) -> None:
@@ -209,8 +222,19 @@ def test_retried_create_adopts_the_existing_job(harness: Harness) -> None:
     event = harness.start(harness.invoke("Create"))
     described(harness, "CREATE IN_PROGRESS")
     assert harness.handler.is_complete(event) == {"IsComplete": False}
-    described(harness, "ACTIVE")
+    described(harness, "ACTIVE", creationDateTime=LATER)
+    dataset_described(harness, created=EARLIER)
     assert harness.handler.is_complete(event)["IsComplete"] is True
+
+
+def test_fails_when_the_taken_name_belongs_to_a_job_of_an_earlier_dataset(harness: Harness) -> None:
+    # The stack was deleted and deployed again: same dataset ARN, new (empty) dataset, old job.
+    create_error(harness, "ResourceAlreadyExistsException", "exists")
+    event = harness.start(harness.invoke("Create"))
+    described(harness, "ACTIVE", creationDateTime=EARLIER)
+    dataset_described(harness, created=LATER)
+    with pytest.raises(index.ImportFailed, match="is taken by a job of an earlier dataset with the same ARN"):
+        harness.handler.is_complete(event)
 
 
 def test_fails_when_the_name_is_taken_by_a_job_with_different_inputs(harness: Harness) -> None:
@@ -396,5 +420,6 @@ def test_a_retried_create_of_an_existing_job_is_described_at_once(harness: Harne
     create_error(harness, "ResourceAlreadyExistsException", "exists")
     event = harness.start(harness.invoke("Create"))
     assert index.STARTED_KEY not in event
-    described(harness, "ACTIVE")
+    described(harness, "ACTIVE", creationDateTime=LATER)
+    dataset_described(harness, created=EARLIER)
     assert harness.handler.is_complete(event)["IsComplete"] is True

@@ -63,6 +63,8 @@ TRUNCATION_MARK = " [...truncated]"
 # Keys added to on_event's result; the framework passes them to every is_complete call.
 DEADLINE_KEY = "ImportWaitDeadline"
 STARTED_KEY = "ImportStartTriedAt"
+# Set when on_event found the job name taken: the job may belong to an earlier dataset of the same ARN.
+ADOPTED_KEY = "ImportJobExisted"
 # The framework calls is_complete right after on_event. If on_event just created the job, it is
 # still CREATE PENDING (imports take minutes); if the service just asked us to wait (quota,
 # dataset not ACTIVE), asking again a second later is pointless. Either way that first poll
@@ -329,7 +331,9 @@ class DatasetImportHandler:
         elif request_type != "Create":
             raise ImportFailed(f"unknown RequestType {request_type!r}")
         result: Response = {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline}
-        if self._start(event, request) != "exists":
+        if self._start(event, request) == "exists":
+            result[ADOPTED_KEY] = True
+        else:
             result[STARTED_KEY] = self._clock()
         return result
 
@@ -422,6 +426,8 @@ class DatasetImportHandler:
             )
         status = str(job.get("status", ""))
         if status == ACTIVE:
+            if event.get(ADOPTED_KEY):
+                self._check_same_dataset(request, job)
             self._log(event, "job-active", jobName=request.job_name, jobArn=job_arn)
             return {"IsComplete": True, "Data": {"DatasetImportJobArn": job_arn, "JobName": request.job_name}}
         if status == CREATE_FAILED:
@@ -429,6 +435,27 @@ class DatasetImportHandler:
             self._log(event, "job-failed", jobName=request.job_name, jobArn=job_arn, failureReason=reason[:500])
             raise ImportFailed(f"dataset import job {request.job_name!r} ended CREATE FAILED: {reason}")
         return self._waiting(event, request, deadline, f"status {status}")
+
+    def _check_same_dataset(self, request: ImportRequest, job: Mapping[str, Any]) -> None:
+        """Refuse a job that imported into an earlier dataset of the same ARN (deleted and created again).
+
+        Its inputs match, but its data went into the dataset that was deleted: reporting it ACTIVE would
+        leave the new dataset empty. Job names are permanent, so only a new name imports again.
+        """
+        try:
+            dataset = self._client.describe_dataset(datasetArn=request.dataset_arn)["dataset"]
+        except ClientError as error:
+            raise ImportFailed(
+                f"DescribeDataset failed for {request.dataset_arn!r} with {_error_code(error)}: {_error_message(error)}"
+            ) from error
+        job_created, dataset_created = job.get("creationDateTime"), dataset.get("creationDateTime")
+        if job_created is not None and dataset_created is not None and job_created < dataset_created:
+            raise ImportFailed(
+                f"dataset import job name {request.job_name!r} is taken by a job of an earlier dataset with the same "
+                f"ARN (job created {job_created}, dataset created {dataset_created}): its data is not in this "
+                "dataset. Personalize job names are permanent: set a new job_name, or omit job_name (derived names "
+                "include the deployed stack instance)."
+            )
 
     def _waiting(self, event: Event, request: ImportRequest, deadline: float, state: str) -> Response:
         now = self._clock()
