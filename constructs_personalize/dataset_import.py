@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 
-from aws_cdk import Annotations, CustomResource, Duration, Size
+from aws_cdk import Annotations, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
@@ -15,6 +17,7 @@ from constructs_personalize.data_source import DataSource
 from constructs_personalize.data_store import DataStore, grant_read
 from constructs_personalize.import_mode import ImportMode
 from constructs_personalize.import_options import OPTION_NAMES, ImportOptions
+from constructs_personalize.import_wait import ImportWait
 from constructs_personalize.job_name import job_name_prefix
 from constructs_personalize.preflight import DataSummary
 from constructs_personalize.preflight.assets import check_sources
@@ -68,6 +71,8 @@ class DatasetImport(Construct):
         mode = ImportMode(options.get("import_mode", ImportMode.FULL)).value
         job_name = options.get("job_name")
         tags = options.get("tags")
+        wait = options.get("wait") or ImportWait.within_deployment()
+        wait.check_polls(query_interval, self.node.path)
         # Validate first, build second: nothing is created for options that cannot work.
         _validate(
             dataset_arn,
@@ -78,7 +83,6 @@ class DatasetImport(Construct):
             total_timeout=total_timeout,
             schema=schema,
         )
-        location = validators.split_data_location(source.uri) if source.uri is not None else None
         data_key = source.key_prefix or _default_prefix(self)
 
         provider = DatasetImportProvider.of_stack(
@@ -92,38 +96,13 @@ class DatasetImport(Construct):
         waits: list[IDependable] = []
         data_version = ""
         if source.local_path is not None:
-            bound = bind_local(self, source.local_path, source.exclude, provider)
-            data_version = bound.data_version
-            if schema is not None and options.get("validate_data", True):
-                self.data_summary = check_sources(self, bound, schema, mode)
-            self.bucket: s3.IBucket = store.bucket
-            """The bucket that holds the data."""
-            store.add_upload(self.node.path)
-            waits.append(
-                upload(
-                    self,
-                    bound,
-                    bucket=self.bucket,
-                    prefix=data_key,
-                    provider=provider,
-                    memory_limit_mib=options.get("upload_memory_limit"),
-                    ephemeral_storage_mib=_mebibytes(options.get("upload_ephemeral_storage_size")),
-                )
+            upload_done, data_version = self._upload(
+                source, data_key, store=store, provider=provider, schema=schema, mode=mode, options=options
             )
-            self.data_location = f"s3://{self.bucket.bucket_name}/{data_key}"
-            """The ``s3://`` location the job imports."""
+            waits.append(upload_done)
             key_pattern = f"{data_key}*"
         else:
-            assert source.uri is not None and location is not None
-            self.bucket = source.bucket or s3.Bucket.from_bucket_name(self, "DataBucket", str(location.bucket_name))
-            self.data_location = source.uri
-            key_pattern = _key_pattern(location.key)
-            if location.key is None:
-                Annotations.of(self).add_warning_v2(
-                    "constructs_personalize:wholeBucketScope",
-                    f"the key of the data location {source.uri!r} is only known at deploy time, so the role and "
-                    "the bucket policy cover the whole bucket: write the key as a literal to scope them to it",
-                )
+            key_pattern = self._in_s3(source)
         waits += grant_read(self, self.bucket, key_pattern, self.role)
         waits.append(provider.grant_import(self, self.role, dataset_arn))
 
@@ -138,6 +117,7 @@ class DatasetImport(Construct):
             job_name_prefix=job_name_prefix(self),
             data_version=data_version,
         )
+        handle = self._wait_handle(wait, properties, provider, query_interval)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -149,7 +129,94 @@ class DatasetImport(Construct):
         """The ``Custom::PersonalizeDatasetImport`` resource."""
         # The job must start only once the data, the read permissions and the handler's grant exist.
         self.resource.node.add_dependency(*waits)
-        provider.order_import(self.resource, dataset_arn, mode)
+        self.wait_condition: CfnWaitCondition | None = None
+        """With ``ImportWait.up_to``: the wait condition the waiter signals when the job ends, else None."""
+        if handle is not None:
+            assert wait.timeout is not None
+            self.wait_condition = CfnWaitCondition(
+                self,
+                f"Wait{handle.node.id.removeprefix('WaitHandle')}",
+                handle=handle.ref,
+                timeout=str(int(wait.timeout.to_seconds())),
+                count=1,
+            )
+            self.wait_condition.node.add_dependency(self.resource)
+        provider.order_import(
+            self.resource,
+            self.wait_condition or self.resource,
+            dataset_arn,
+            mode,
+            waits=wait.mode != "NONE",
+            requested_by=self.node.path,
+        )
+
+    def _upload(
+        self,
+        source: DataSource,
+        data_key: str,
+        *,
+        store: DataStore,
+        provider: DatasetImportProvider,
+        schema: DatasetSchema | None,
+        mode: str,
+        options: ImportOptions,
+    ) -> tuple[IDependable, str]:
+        """Check the local data and upload it into the store: the upload to wait for, the data's version."""
+        assert source.local_path is not None
+        bound = bind_local(self, source.local_path, source.exclude, provider)
+        if schema is not None and options.get("validate_data", True):
+            self.data_summary = check_sources(self, bound, schema, mode)
+        self.bucket: s3.IBucket = store.bucket
+        """The bucket that holds the data."""
+        store.add_upload(self.node.path)
+        deployment = upload(
+            self,
+            bound,
+            bucket=self.bucket,
+            prefix=data_key,
+            provider=provider,
+            memory_limit_mib=options.get("upload_memory_limit"),
+            ephemeral_storage_mib=_mebibytes(options.get("upload_ephemeral_storage_size")),
+        )
+        self.data_location = f"s3://{self.bucket.bucket_name}/{data_key}"
+        """The ``s3://`` location the job imports."""
+        return deployment, bound.data_version
+
+    def _in_s3(self, source: DataSource) -> str:
+        """Data already in S3: its bucket and location; return the objects the grants cover."""
+        assert source.uri is not None
+        location = validators.split_data_location(source.uri)
+        self.bucket = source.bucket or s3.Bucket.from_bucket_name(self, "DataBucket", str(location.bucket_name))
+        self.data_location = source.uri
+        if location.key is None:
+            Annotations.of(self).add_warning_v2(
+                "constructs_personalize:wholeBucketScope",
+                f"the key of the data location {source.uri!r} is only known at deploy time, so the role and "
+                "the bucket policy cover the whole bucket: write the key as a literal to scope them to it",
+            )
+        return _key_pattern(location.key)
+
+    def _wait_handle(
+        self, wait: ImportWait, properties: dict[str, object], provider: DatasetImportProvider, interval: Duration
+    ) -> CfnWaitConditionHandle | None:
+        """For a long wait, the handle of this job's wait condition, and the properties the waiter needs."""
+        if wait.mode != "COMPLETION":
+            properties["WaitMode"] = wait.mode
+        if wait.mode != "SIGNAL":
+            return None
+        # A WaitCondition cannot be updated: each job gets its own handle and condition, whose ids follow
+        # what names the job, so an unchanged deploy keeps them and a changed one waits for the new job.
+        identity = {k: v for k, v in properties.items() if k not in ("RoleArn", "Tags", "WaitMode")}
+        digest = hashlib.sha256(json.dumps(Stack.of(self).resolve(identity), sort_keys=True).encode("utf-8"))
+        handle = CfnWaitConditionHandle(self, f"WaitHandle{digest.hexdigest()[:8]}")
+        assert wait.timeout is not None  # ImportWait.up_to
+        properties.update(
+            WaitHandle=handle.ref,
+            WaiterStateMachineArn=provider.long_waiter.state_machine_arn,
+            WaitTimeoutSeconds=str(int(wait.timeout.to_seconds())),
+            WaitIntervalSeconds=str(int(interval.to_seconds())),
+        )
+        return handle
 
     @property
     def job_name(self) -> str:

@@ -14,6 +14,7 @@ from typing_extensions import TypedDict
 from constructs_personalize.data_source import DataSource
 from constructs_personalize.data_store import DataStore
 from constructs_personalize.import_mode import ImportMode
+from constructs_personalize.import_wait import ImportWait
 
 
 class ImportOptions(TypedDict, total=False):
@@ -44,6 +45,10 @@ class ImportOptions(TypedDict, total=False):
     """Memory (MiB) of the upload function. Default: - 1,024 MiB, 2,048 MiB for more than about 2 GB"""
     upload_ephemeral_storage_size: Size
     """``/tmp`` of the upload function (zip + data side by side). Default: - sized from the data, 512 MiB-10 GiB"""
+    wait: ImportWait
+    """How long the deployment holds for the job: ``ImportWait.within_deployment()`` (at most 1 hour),
+    ``ImportWait.up_to(Duration.hours(8))`` (a wait condition, at most 12 hours) or ``ImportWait.do_not_wait()``.
+    Default: - within_deployment"""
 
 
 OPTION_NAMES = frozenset(ImportOptions.__annotations__)

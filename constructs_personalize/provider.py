@@ -10,16 +10,19 @@ import. Otherwise ``b.node.add_dependency(a)`` between two imports would make a 
 from __future__ import annotations
 
 import functools
+import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_personalize.nag import acknowledge, acknowledge_at_synth, acknowledge_later, flatten_reference
 from constructs_personalize.validators import MIN_MARGIN_SECONDS
@@ -105,10 +108,10 @@ class DatasetImportProvider(Construct):
             )
         )
 
-        budget = str(wait_budget_seconds(query_interval, total_timeout))
-        code = lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"])
-        self.on_event_function = self._handler_function("OnEvent", "index.on_event", "start", code, budget)
-        self.is_complete_function = self._handler_function("IsComplete", "index.is_complete", "check", code, budget)
+        self._budget = str(wait_budget_seconds(query_interval, total_timeout))
+        self._code = lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"])
+        self.on_event_function = self._handler_function("OnEvent", "index.on_event", "start")
+        self.is_complete_function = self._handler_function("IsComplete", "index.is_complete", "check")
 
         on_event_role = _lambda_role(self, "FrameworkOnEventRole", framework_logs)
         complete_role = _lambda_role(self, "FrameworkCompleteRole", framework_logs)
@@ -129,18 +132,19 @@ class DatasetImportProvider(Construct):
         )
         self._trace_waiter()
         self._acknowledge(job_arns)
-        self._order: dict[str, list[tuple[int, int, CustomResource]]] = {}
+        self._order: dict[str, list[_Ordered]] = {}
         self._upload_buckets: list[s3.IBucket] = []
         self._prefixes: dict[str, list[tuple[str, str]]] = {}
         self._upload_sizes: set[tuple[int, int]] = set()
         self._upload_kms_acknowledged = False
 
-    def _handler_function(self, id: str, handler: str, verb: str, code: lambda_.Code, budget: str) -> lambda_.Function:
+    def _handler_function(self, id: str, handler: str, verb: str, *, role: iam.Role | None = None) -> lambda_.Function:
         # The Provider framework points a handler's failure at "/aws/lambda/<function name>": the
         # function gets a name (unique per stack instance) and writes to exactly that log group.
+        role = role or self.handler_role
         name = Fn.join("", [f"personalize-import-{verb}-", stack_instance_id()])
         log_group = _log_group(self, f"{id}Logs", Fn.join("", ["/aws/lambda/", name]))
-        self.handler_role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
             )
@@ -151,12 +155,12 @@ class DatasetImportProvider(Construct):
             function_name=name,
             handler=handler,
             runtime=HANDLER_RUNTIME,
-            code=code,
-            role=self.handler_role,
+            code=self._code,
+            role=role,
             log_group=log_group,
             timeout=Duration.minutes(1),
             memory_size=256,
-            environment={WAIT_BUDGET_ENV: budget},
+            environment={WAIT_BUDGET_ENV: self._budget},
             description="constructs_personalize: Personalize dataset import custom resource",
         )
 
@@ -193,21 +197,66 @@ class DatasetImportProvider(Construct):
             ],
         )
 
-    def order_import(self, resource: CustomResource, dataset_arn: str, import_mode: str) -> None:
+    def order_import(
+        self, start: IConstruct, done: IConstruct, dataset_arn: str, import_mode: str, *, waits: bool, requested_by: str
+    ) -> None:
         """Run the imports of one dataset one after the other: FULL first, then in declaration order.
 
-        Personalize rejects an INCREMENTAL import before the dataset has bulk data. Inserting keeps the
-        relative order of the imports already registered, so every edge added earlier stays right.
+        Personalize rejects an INCREMENTAL import before the dataset has bulk data. Each import's ``start``
+        (its custom resource) waits for the previous import's ``done`` (the custom resource, or the wait
+        condition of a long wait). Inserting keeps the relative order of the imports already registered,
+        so every edge added earlier stays right.
         """
         imports = self._order.setdefault(dataset_arn, [])
-        entry = (0 if import_mode == "FULL" else 1, len(imports), resource)
+        entry = _Ordered(0 if import_mode == "FULL" else 1, len(imports), start, done, waits, requested_by)
         imports.append(entry)
-        imports.sort(key=lambda item: item[:2])
+        imports.sort(key=lambda item: (item.rank, item.index))
         position = imports.index(entry)
+        for earlier, later in itertools.pairwise(imports):
+            if not earlier.waits:
+                raise ValueError(
+                    f"{later.requested_by} imports into the same dataset after {earlier.requested_by}, which does not "
+                    "wait for its job (ImportWait.do_not_wait): the deployment cannot know when that job ends. Wait "
+                    "for it (ImportWait.within_deployment or up_to), or import the dataset's data in another deploy"
+                )
         if position > 0:
-            resource.node.add_dependency(imports[position - 1][2])
+            start.node.add_dependency(imports[position - 1].done)
         if position + 1 < len(imports):
-            imports[position + 1][2].node.add_dependency(resource)
+            imports[position + 1].start.node.add_dependency(done)
+
+    @functools.cached_property
+    def long_waiter(self) -> sfn.StateMachine:
+        """The state machine that watches long imports and signals their wait conditions (one per stack)."""
+        role = iam.Role(self, "WaitStepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        job_arns = Stack.of(self).format_arn(service="personalize", resource="dataset-import-job", resource_name="*")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["personalize:DescribeDatasetImportJob"], resources=[job_arns])
+        )
+        step = self._handler_function("WaitStep", "index.wait_step", "wait", role=role)
+        check = sfn_tasks.LambdaInvoke(self, "Check the job", lambda_function=step, payload_response_only=True)
+        pause = sfn.Wait(self, "Wait an interval", time=sfn.WaitTime.seconds_path("$.WaitIntervalSeconds"))
+        done = sfn.Choice(self, "Signalled?")
+        done.when(sfn.Condition.boolean_equals("$.Done", True), sfn.Succeed(self, "Signalled"))
+        done.otherwise(pause.next(check))
+        waiter_logs = _log_group(
+            self,
+            "LongWaiterLogs",
+            Fn.join("", ["/aws/vendedlogs/states/personalize-import-long-", stack_instance_id()]),
+        )
+        machine = sfn.StateMachine(
+            self,
+            "LongWaiter",
+            definition_body=sfn.DefinitionBody.from_chainable(check.next(done)),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=waiter_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+            comment="constructs_personalize: polls long dataset import jobs and signals their wait conditions",
+        )
+        self.handler_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine.state_machine_arn])
+        )
+        self._acknowledge_long_waiter(machine, step, job_arns)
+        return machine
 
     @functools.cached_property
     def deployment_logs(self) -> logs.LogGroup:
@@ -260,6 +309,28 @@ class DatasetImportProvider(Construct):
         acknowledge_later(Stack.of(self), self._acknowledge_upload_functions)
         if bucket.encryption_key is not None:
             self._acknowledge_upload_kms()
+
+    def _acknowledge_long_waiter(self, machine: sfn.StateMachine, step: lambda_.Function, job_arns: str) -> None:
+        role_policy = machine.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            role_policy,
+            _invoke_finding(step),
+            "Granted by Step Functions' LambdaInvoke task: the waiter invokes any version of its own wait function.",
+        )
+        acknowledge(
+            role_policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray trace segment/sampling actions and CloudWatch Logs delivery actions (used by Step Functions "
+            "logging) do not support resource-level permissions.",
+        )
+        step_role = step.role
+        assert step_role is not None
+        acknowledge(
+            step_role.node.find_child("DefaultPolicy"),
+            f"AwsSolutions-IAM5[Resource::{flatten_reference(self, job_arns)}]",
+            "Import job names are derived at deploy time; the wait function may describe dataset-import-job "
+            "resources of this account and region only.",
+        )
 
     def _acknowledge_upload_kms(self) -> None:
         if self._upload_kms_acknowledged:
@@ -352,6 +423,18 @@ class DatasetImportProvider(Construct):
             "X-Ray trace segment/sampling actions and CloudWatch Logs delivery actions (used by Step Functions "
             "logging) do not support resource-level permissions.",
         )
+
+
+@dataclass(frozen=True)
+class _Ordered:
+    """One import in its dataset's order."""
+
+    rank: int  # 0 for FULL, 1 for INCREMENTAL
+    index: int  # declaration order
+    start: IConstruct
+    done: IConstruct
+    waits: bool
+    requested_by: str
 
 
 def _invoke_finding(fn: lambda_.Function) -> str:

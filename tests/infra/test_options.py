@@ -18,6 +18,7 @@ from constructs_personalize import (
     DataSource,
     DataStore,
     ImportMode,
+    ImportWait,
     TrainingDataset,
 )
 from constructs_personalize.import_options import OPTION_NAMES
@@ -42,6 +43,7 @@ def _options(stack: Stack, bad_data: Path) -> dict[str, Any]:
         "validate_data": False,
         "upload_memory_limit": 3008,
         "upload_ephemeral_storage_size": Size.gibibytes(2),
+        "wait": ImportWait.up_to(Duration.hours(2)),
     }
 
 
@@ -82,6 +84,8 @@ def test_every_import_option_reaches_the_import_of_a_training_dataset(bad_data: 
         if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "index.handler"
     )
     assert upload["Properties"]["MemorySize"] == 3008
+    assert imp.wait_condition is not None
+    assert stack.resolve(imp.wait_condition.timeout) == "7200" and properties["WaitMode"] == "SIGNAL"
     assert upload["Properties"]["EphemeralStorage"] == {"Size": 2048}
 
 

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,13 @@ DEADLINE_KEY = "ImportWaitDeadline"
 STARTED_KEY = "ImportStartTriedAt"
 # Set when on_event found the job name taken: the job may belong to an earlier dataset of the same ARN.
 ADOPTED_KEY = "ImportJobExisted"
+# Set when on_event created the job: a mode that does not wait for the end can complete at once.
+CREATED_KEY = "ImportJobCreated"
+# How the deployment waits (property WaitMode): COMPLETION here (at most 1 hour), SIGNAL through a
+# WaitCondition that the waiter state machine signals (at most 12 hours), NONE not at all.
+WAIT_MODES = frozenset({"COMPLETION", "SIGNAL", "NONE"})
+# The waiter signals a minute before the WaitCondition's own Timeout, so its failure names the job.
+SIGNAL_MARGIN_SECONDS = 60.0
 # The framework calls is_complete right after on_event. If on_event just created the job, it is
 # still CREATE PENDING (imports take minutes); if the service just asked us to wait (quota,
 # dataset not ACTIVE), asking again a second later is pointless. Either way that first poll
@@ -131,6 +139,33 @@ def _required(props: Mapping[str, Any], name: str) -> str:
 
 
 @dataclass(frozen=True)
+class WaitSettings:
+    """How the deployment waits for the job (not part of the job's identity)."""
+
+    mode: str = "COMPLETION"
+    handle: str = ""
+    state_machine_arn: str = ""
+    timeout_seconds: float = 0.0
+    interval_seconds: float = 30.0
+
+    @classmethod
+    def from_properties(cls, props: Mapping[str, Any]) -> WaitSettings:
+        mode = str(props.get("WaitMode") or "COMPLETION").upper()
+        if mode not in WAIT_MODES:
+            raise ImportFailed(f"property WaitMode must be one of {sorted(WAIT_MODES)}, got {mode!r}")
+        if mode != "SIGNAL":
+            return cls(mode)
+        try:
+            timeout = float(props.get("WaitTimeoutSeconds", ""))
+            interval = float(props.get("WaitIntervalSeconds", ""))
+        except ValueError as error:
+            raise ImportFailed(
+                f"properties WaitTimeoutSeconds and WaitIntervalSeconds must be numbers: {error}"
+            ) from error
+        return cls(mode, _required(props, "WaitHandle"), _required(props, "WaiterStateMachineArn"), timeout, interval)
+
+
+@dataclass(frozen=True)
 class ImportRequest:
     """The custom resource properties, converted back from CloudFormation's strings."""
 
@@ -143,6 +178,7 @@ class ImportRequest:
     tags: tuple[tuple[str, str], ...]
     # False when the name was derived (JobNamePrefix): a replaced role then reads the same data.
     explicit_name: bool = True
+    wait: WaitSettings = WaitSettings()
 
     @classmethod
     def from_properties(cls, props: Mapping[str, Any], stack_id: str = "") -> ImportRequest:
@@ -184,6 +220,7 @@ class ImportRequest:
             publish_attribution_metrics_to_s3=flag,
             tags=tuple(tags),
             explicit_name=explicit,
+            wait=WaitSettings.from_properties(props),
         )
 
     @classmethod
@@ -287,12 +324,16 @@ class DatasetImportHandler:
         clock: Callable[[], float] = time.time,
         wait_budget_seconds: float = DEFAULT_WAIT_BUDGET_SECONDS,
         emit: Callable[[str], None] = print,
+        start_waiter: Callable[[str, str, str], None] | None = None,
+        signal: Callable[[str, Mapping[str, str]], None] | None = None,
     ) -> None:
         self._client = client
         self._start_client = start_client or client
         self._clock = clock
         self._wait_budget = wait_budget_seconds
         self._emit = emit
+        self._start_waiter = start_waiter or _start_execution
+        self._signal = signal or _put_signal
 
     # -- logging ---------------------------------------------------------------------------
     def _log(self, event: Event, decision: str, **fields: Any) -> None:
@@ -331,10 +372,13 @@ class DatasetImportHandler:
         elif request_type != "Create":
             raise ImportFailed(f"unknown RequestType {request_type!r}")
         result: Response = {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline}
-        if self._start(event, request) == "exists":
+        outcome = self._start(event, request)
+        if outcome == "exists":
             result[ADOPTED_KEY] = True
         else:
             result[STARTED_KEY] = self._clock()
+            if outcome == "started":
+                result[CREATED_KEY] = True
         return result
 
     def _retag(self, event: Event, request: ImportRequest) -> None:
@@ -397,6 +441,8 @@ class DatasetImportHandler:
         request = ImportRequest.from_event(event)
         job_arn = str(event.get("PhysicalResourceId") or request.job_arn)
         deadline = self._deadline(event)
+        if request.wait.mode != "COMPLETION" and event.get(CREATED_KEY):
+            return self._hand_off(event, request, job_arn)
         started = event.get(STARTED_KEY)
         if isinstance(started, (int, float)) and 0 <= self._clock() - started < FRESH_START_SECONDS:
             return self._waiting(event, request, deadline, "start requested just now")
@@ -425,6 +471,10 @@ class DatasetImportHandler:
                 f"({'; '.join(mismatches)}). Personalize job names are permanent and cannot be reused: {advice}"
             )
         status = str(job.get("status", ""))
+        if request.wait.mode != "COMPLETION" and status != CREATE_FAILED:
+            if event.get(ADOPTED_KEY):
+                self._check_same_dataset(request, job)
+            return self._hand_off(event, request, job_arn)
         if status == ACTIVE:
             if event.get(ADOPTED_KEY):
                 self._check_same_dataset(request, job)
@@ -435,6 +485,74 @@ class DatasetImportHandler:
             self._log(event, "job-failed", jobName=request.job_name, jobArn=job_arn, failureReason=reason[:500])
             raise ImportFailed(f"dataset import job {request.job_name!r} ended CREATE FAILED: {reason}")
         return self._waiting(event, request, deadline, f"status {status}")
+
+    def _hand_off(self, event: Event, request: ImportRequest, job_arn: str) -> Response:
+        """The job exists: complete now, and for SIGNAL let the waiter state machine watch it from here."""
+        if request.wait.mode == "SIGNAL":
+            wait = request.wait
+            waiter_input = {
+                "JobArn": job_arn,
+                "JobName": request.job_name,
+                "WaitHandle": wait.handle,
+                "UniqueId": request.job_name,
+                "Deadline": self._clock() + wait.timeout_seconds - SIGNAL_MARGIN_SECONDS,
+                "WaitIntervalSeconds": wait.interval_seconds,
+            }
+            # One execution per job and wait condition handle: a retried poll starts nothing new.
+            handle_hash = hashlib.sha256(wait.handle.encode("utf-8")).hexdigest()[:8]
+            name = f"{request.job_name}-{handle_hash}"
+            try:
+                self._start_waiter(wait.state_machine_arn, name, json.dumps(waiter_input, sort_keys=True))
+            except ClientError as error:
+                raise ImportFailed(
+                    f"starting the waiter for dataset import job {request.job_name!r} failed with "
+                    f"{_error_code(error)}: {_error_message(error)}"
+                ) from error
+            self._log(event, "waiter-started", jobName=request.job_name, execution=name)
+        self._log(event, "job-handed-off", jobName=request.job_name, waitMode=request.wait.mode)
+        return {"IsComplete": True, "Data": {"DatasetImportJobArn": job_arn, "JobName": request.job_name}}
+
+    # -- wait_step (the waiter state machine's task) ---------------------------------------
+    def wait_step(self, event: Event) -> Response:
+        """One poll of a long wait: signal the wait condition once the job has ended or the wait is spent."""
+        name, job_arn = str(event.get("JobName")), str(event.get("JobArn"))
+        try:
+            job = self._client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
+        except ClientError as error:
+            code = _error_code(error)
+            if code in WAIT_CODES:
+                return {**event, "Done": False, "Status": f"describe throttled ({code})"}
+            return self._signal_once(
+                event,
+                "FAILURE",
+                f"DescribeDatasetImportJob failed for {job_arn!r} with {code}: {_error_message(error)}",
+            )
+        status = str(job.get("status", ""))
+        if status == ACTIVE:
+            return self._signal_once(event, "SUCCESS", f"dataset import job {name!r} is ACTIVE")
+        if status == CREATE_FAILED:
+            reason = str(job.get("failureReason") or "no failureReason given")
+            return self._signal_once(event, "FAILURE", f"dataset import job {name!r} ended CREATE FAILED: {reason}")
+        if self._clock() >= float(event.get("Deadline") or 0):
+            return self._signal_once(
+                event,
+                "FAILURE",
+                f"dataset import job {name!r} did not become ACTIVE within the deployment's wait (last status "
+                f"{status}). It keeps running in Personalize: wait for it with `python -m constructs_personalize "
+                f"wait {job_arn}`, or raise ImportWait.up_to (at most 12 hours).",
+            )
+        return {**event, "Done": False, "Status": status}
+
+    def _signal_once(self, event: Event, status: str, reason: str) -> Response:
+        body = {
+            "Status": status,
+            "UniqueId": str(event.get("UniqueId") or event.get("JobName")),
+            "Reason": truncate(reason),
+            "Data": str(event.get("JobArn")),
+        }
+        self._signal(str(event.get("WaitHandle")), body)
+        self._emit(json.dumps({"decision": "wait-signalled", "status": status, "jobName": event.get("JobName")}))
+        return {**event, "Done": True, "Status": status}
 
     def _check_same_dataset(self, request: ImportRequest, job: Mapping[str, Any]) -> None:
         """Refuse a job that imported into an earlier dataset of the same ARN (deleted and created again).
@@ -525,6 +643,23 @@ def _default_handler() -> DatasetImportHandler:
     )
 
 
+def _start_execution(state_machine_arn: str, name: str, waiter_input: str) -> None:
+    try:
+        boto3.client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=name, input=waiter_input)
+    except ClientError as error:
+        # A retried poll: the execution for this job and handle is already running (or ran).
+        if _error_code(error) != "ExecutionAlreadyExists":
+            raise
+
+
+def _put_signal(url: str, body: Mapping[str, str]) -> None:
+    # The handle URL is presigned for a PUT with no content type.
+    data = json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url, data=data, method="PUT", headers={"Content-Type": ""})
+    with urllib.request.urlopen(request, timeout=30) as response:  # CloudFormation's https URL
+        response.read()
+
+
 def on_event(event: dict[str, Any], context: object) -> Response:
     """Provider framework entry point for Create, Update and Delete."""
     return _default_handler().on_event(event)
@@ -533,3 +668,8 @@ def on_event(event: dict[str, Any], context: object) -> Response:
 def is_complete(event: dict[str, Any], context: object) -> Response:
     """Provider framework entry point, called every query interval until complete."""
     return _default_handler().is_complete(event)
+
+
+def wait_step(event: dict[str, Any], context: object) -> Response:
+    """The long waiter's task, called by its state machine every wait interval until Done."""
+    return _default_handler().wait_step(event)

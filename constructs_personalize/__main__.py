@@ -1,0 +1,7 @@
+"""``python -m constructs_personalize wait <job-arn>`` (see ``cli.py``)."""
+
+import sys
+
+from constructs_personalize.cli import main
+
+sys.exit(main())

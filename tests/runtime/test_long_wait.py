@@ -1,0 +1,172 @@
+"""Imports that do not hold the custom resource: a long wait (WaitCondition + waiter) or none at all."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from constructs_personalize.handlers.dataset_import import index
+from tests.cloudformation_events import custom_resource_event
+from tests.runtime.conftest import BUDGET, JOB_ARN, JOB_NAME, FakeClock, create_params, job, props
+
+HANDLE = "https://cloudformation-waitcondition-eu-west-1.s3.amazonaws.com/arn%3Aaws/Bulk/abc?X-Amz-Signature=x"
+MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:LongWaiter"
+TWELVE_HOURS = 43_200.0
+INTERVAL = 60.0
+
+
+def long_props(**overrides: Any) -> dict[str, Any]:
+    return props(
+        WaitMode="SIGNAL",
+        WaitHandle=HANDLE,
+        WaiterStateMachineArn=MACHINE,
+        WaitTimeoutSeconds=str(int(TWELVE_HOURS)),
+        WaitIntervalSeconds=str(int(INTERVAL)),
+        **overrides,
+    )
+
+
+@dataclass
+class Long:
+    stubber: Stubber
+    clock: FakeClock
+    handler: index.DatasetImportHandler
+    executions: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    signals: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+
+@pytest.fixture
+def long() -> Iterator[Long]:
+    client = boto3.client("personalize", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t")
+    clock = FakeClock()
+    harness = Long(Stubber(client), clock, index.DatasetImportHandler(client))
+
+    def start_waiter(machine: str, name: str, waiter_input: str) -> None:
+        harness.executions.append((machine, name, json.loads(waiter_input)))
+
+    def signal(url: str, body: Mapping[str, str]) -> None:
+        harness.signals.append((url, dict(body)))
+
+    harness.handler = index.DatasetImportHandler(
+        client, clock=clock, wait_budget_seconds=BUDGET, emit=lambda _: None, start_waiter=start_waiter, signal=signal
+    )
+    with harness.stubber:
+        yield harness
+        harness.stubber.assert_no_pending_responses()
+
+
+def _event(request_type: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return custom_resource_event(request_type, properties, logical_id="Bulk")
+
+
+def _started(long: Long, properties: dict[str, Any]) -> dict[str, Any]:
+    long.stubber.add_response("create_dataset_import_job", {"datasetImportJobArn": JOB_ARN}, create_params())
+    event = _event("Create", properties)
+    return {**event, **long.handler.on_event(event)}
+
+
+def test_a_long_wait_completes_the_resource_once_the_job_exists_and_starts_one_waiter(long: Long) -> None:
+    event = _started(long, long_props())
+    answer = long.handler.is_complete(event)
+    assert answer == {"IsComplete": True, "Data": {"DatasetImportJobArn": JOB_ARN, "JobName": JOB_NAME}}
+    ((machine, name, waiter_input),) = long.executions
+    assert machine == MACHINE and name.startswith(f"{JOB_NAME}-") and len(name) <= 80
+    assert waiter_input == {
+        "JobArn": JOB_ARN,
+        "JobName": JOB_NAME,
+        "WaitHandle": HANDLE,
+        "UniqueId": JOB_NAME,
+        "Deadline": long.clock.now + TWELVE_HOURS - index.SIGNAL_MARGIN_SECONDS,
+        "WaitIntervalSeconds": INTERVAL,
+    }
+
+
+def test_a_long_wait_whose_start_was_deferred_hands_off_once_the_job_exists(long: Long) -> None:
+    long.stubber.add_client_error("create_dataset_import_job", "LimitExceededException", "More than 5")
+    event = _event("Create", long_props())
+    event = {**event, **long.handler.on_event(event)}
+    long.clock.advance(INTERVAL)
+    long.stubber.add_client_error(
+        "describe_dataset_import_job",
+        "ResourceNotFoundException",
+        "no job",
+        expected_params={"datasetImportJobArn": JOB_ARN},
+    )
+    long.stubber.add_response("create_dataset_import_job", {"datasetImportJobArn": JOB_ARN}, create_params())
+    assert long.handler.is_complete(event) == {"IsComplete": False}
+    long.clock.advance(INTERVAL)
+    long.stubber.add_response("describe_dataset_import_job", job("CREATE PENDING"), {"datasetImportJobArn": JOB_ARN})
+    assert long.handler.is_complete(event)["IsComplete"] is True
+    assert len(long.executions) == 1
+
+
+def test_do_not_wait_completes_once_the_job_exists_without_a_waiter(long: Long) -> None:
+    event = _started(long, props(WaitMode="NONE"))
+    assert long.handler.is_complete(event)["Data"] == {"DatasetImportJobArn": JOB_ARN, "JobName": JOB_NAME}
+    assert long.executions == [] and long.signals == []
+
+
+def _step(long: Long, status: str, deadline: float | None = None, **job_fields: Any) -> dict[str, Any]:
+    long.stubber.add_response(
+        "describe_dataset_import_job", job(status, **job_fields), {"datasetImportJobArn": JOB_ARN}
+    )
+    state = {
+        "JobArn": JOB_ARN,
+        "JobName": JOB_NAME,
+        "WaitHandle": HANDLE,
+        "UniqueId": JOB_NAME,
+        "Deadline": deadline if deadline is not None else long.clock.now + 3600,
+        "WaitIntervalSeconds": INTERVAL,
+    }
+    return long.handler.wait_step(state)
+
+
+def test_wait_step_keeps_polling_while_the_job_runs(long: Long) -> None:
+    assert _step(long, "CREATE IN_PROGRESS")["Done"] is False
+    assert long.signals == []
+
+
+def test_wait_step_signals_success_when_the_job_is_active(long: Long) -> None:
+    assert _step(long, "ACTIVE")["Done"] is True
+    ((url, body),) = long.signals
+    assert url == HANDLE
+    assert body == {
+        "Status": "SUCCESS",
+        "UniqueId": JOB_NAME,
+        "Reason": f"dataset import job {JOB_NAME!r} is ACTIVE",
+        "Data": JOB_ARN,
+    }
+
+
+def test_wait_step_signals_failure_with_personalizes_reason_cut_to_size(long: Long) -> None:
+    reason = "Input CSV has columns that are not in the schema: " + "é" * 5000
+    assert _step(long, "CREATE FAILED", failureReason=reason)["Done"] is True
+    ((_, body),) = long.signals
+    assert body["Status"] == "FAILURE"
+    assert body["Reason"].startswith(f"dataset import job {JOB_NAME!r} ended CREATE FAILED: Input CSV has columns")
+    assert len(json.dumps(body["Reason"], ensure_ascii=False).encode()) <= index.MAX_MESSAGE_BYTES + 2
+
+
+def test_wait_step_signals_failure_when_its_wait_is_spent(long: Long) -> None:
+    assert _step(long, "CREATE IN_PROGRESS", deadline=long.clock.now)["Done"] is True
+    ((_, body),) = long.signals
+    assert body["Status"] == "FAILURE" and "did not become ACTIVE within the deployment's wait" in body["Reason"]
+    assert f"python -m constructs_personalize wait {JOB_ARN}" in body["Reason"]
+
+
+def test_wait_step_rides_out_throttling(long: Long) -> None:
+    long.stubber.add_client_error(
+        "describe_dataset_import_job",
+        "ThrottlingException",
+        "Rate exceeded",
+        expected_params={"datasetImportJobArn": JOB_ARN},
+    )
+    state = {"JobArn": JOB_ARN, "JobName": JOB_NAME, "WaitHandle": HANDLE, "Deadline": long.clock.now + 60}
+    assert long.handler.wait_step(state)["Done"] is False
+    assert long.signals == []
