@@ -9,8 +9,10 @@ from constructs_personalize.import_wait import ImportWait
 from constructs_personalize.preflight import DataSummary, DataValidationError, validate_data
 from constructs_personalize.schema import DatasetSchema, DatasetType, Domain, Field, FieldType
 from constructs_personalize.training_dataset import TrainingDataset
+from constructs_personalize.version import __version__
 
 __all__ = [
+    "__version__",
     "RESOURCE_TYPE",
     "DataSource",
     "DataStore",
