@@ -12,7 +12,6 @@ from constructs_personalize.training_dataset import TrainingDataset
 from constructs_personalize.version import __version__
 
 __all__ = [
-    "__version__",
     "RESOURCE_TYPE",
     "DataSource",
     "DataStore",
@@ -28,5 +27,6 @@ __all__ = [
     "ImportOptions",
     "ImportWait",
     "TrainingDataset",
+    "__version__",
     "validate_data",
 ]
