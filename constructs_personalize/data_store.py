@@ -8,6 +8,8 @@ Each import adds grants for its own prefix only (docs/personalize.md, "Access", 
 from __future__ import annotations
 
 import json
+import weakref
+from dataclasses import dataclass, field
 
 from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -83,11 +85,16 @@ class DataStore(Construct):
     @classmethod
     def of(cls, scope: Construct) -> DataStore:
         """The stack's default store, created with the first import that needs it."""
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(STORE_ID)
-        if isinstance(existing, DataStore):
-            return existing
-        return cls(stack, STORE_ID)
+        return cls.of_stack(Stack.of(scope))
+
+    @classmethod
+    def of_stack(cls, stack: Stack) -> DataStore:
+        existing = _DEFAULT_STORES.get(stack)
+        if existing is None:
+            found = stack.node.try_find_child(STORE_ID)
+            existing = found if isinstance(found, DataStore) else cls(stack, STORE_ID)
+            _DEFAULT_STORES[stack] = existing
+        return existing
 
     @property
     def bucket(self) -> s3.IBucket:
@@ -117,6 +124,10 @@ class DataStore(Construct):
         self._uploads.append(requested_by)
 
 
+# Each stack's default store, found without a walk of the construct tree (each lookup is a jsii call).
+_DEFAULT_STORES: weakref.WeakKeyDictionary[Stack, DataStore] = weakref.WeakKeyDictionary()
+
+
 def _read_role(scope: Construct) -> iam.Role:
     stack = Stack.of(scope)
     # Confused-deputy protection: only Personalize acting for this account and region may assume it.
@@ -135,47 +146,81 @@ def _read_role(scope: Construct) -> iam.Role:
     )
 
 
-def grant_read(imp: Construct, bucket: s3.IBucket, key_pattern: str, role: iam.IRole) -> list[IDependable]:
-    """Let Personalize (as ``role`` and as the service) read ``key_pattern`` in ``bucket``.
+@dataclass
+class _BucketGrants:
+    """The statements one role and Personalize hold on one bucket; each import adds its objects to them."""
 
-    Returns what the import must wait for. What this stack cannot change (an imported bucket or key)
-    gets a synth warning that shows the statement to add.
+    role_read: iam.PolicyStatement
+    service_read: iam.PolicyStatement
+    service_added: bool
+    waits: list[IDependable]
+    wildcards: list[str] = field(default_factory=list)
+
+
+class ReadGrants:
+    """The read grants of a stack's imports: one set of statements per (role, bucket), built once.
+
+    Every import adds only its objects (``add_resources``) to the same statements, so the role's policy,
+    the bucket policy and the key policy grow by one resource per import, not by whole statements.
     """
-    objects = bucket.arn_for_objects(key_pattern)
-    waits: list[IDependable] = []
-    for statement in (
-        iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]),
-        iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]),
-    ):
-        result = role.add_to_principal_policy(statement)
-        if result.policy_dependable is not None:
-            waits.append(result.policy_dependable)
-    if "*" in key_pattern:
+
+    def __init__(self) -> None:
+        self._grants: dict[tuple[str, str], _BucketGrants] = {}
+
+    def grant(self, imp: Construct, bucket: s3.IBucket, key_pattern: str, role: iam.IRole) -> list[IDependable]:
+        """Let Personalize (as ``role`` and as the service) read ``key_pattern`` in ``bucket``.
+
+        Returns what the import must wait for. What this stack cannot change (an imported bucket or key)
+        gets a synth warning that shows the statement to add.
+        """
+        objects = bucket.arn_for_objects(key_pattern)
+        pair = (role.node.path, bucket.node.path)
+        grants = self._grants.get(pair)
+        if grants is None:
+            grants = self._grants[pair] = self._first_grant(imp, bucket, objects, role)
+        else:
+            grants.role_read.add_resources(objects)
+            if grants.service_added:
+                grants.service_read.add_resources(objects)
+        if not grants.service_added:
+            _cannot_change(imp, "bucket policy", "the bucket", _service_read(bucket, objects))
+        if "*" in key_pattern:
+            grants.wildcards.append(objects)
+        return grants.waits
+
+    def _first_grant(self, imp: Construct, bucket: s3.IBucket, objects: str, role: iam.IRole) -> _BucketGrants:
+        role_read = iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects])
+        waits: list[IDependable] = []
+        for statement in (role_read, iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])):
+            result = role.add_to_principal_policy(statement)
+            if result.policy_dependable is not None:
+                waits.append(result.policy_dependable)
+        service_read = _service_read(bucket, objects)
+        added = bucket.add_to_resource_policy(service_read).statement_added
+        if added and isinstance(bucket, s3.Bucket) and bucket.policy is not None:
+            waits.append(bucket.policy)
+        key = bucket.encryption_key
+        if key is not None:
+            waits += _grant_key(imp, key, role)
+        grants = _BucketGrants(role_read, service_read, added, waits)
         # On the role: its DefaultPolicy, or the Policy CDK attaches to an imported mutable role.
         acknowledge_at_synth(
             role,
             "AwsSolutions-IAM5",
-            lambda: [objects],
-            "Personalize imports every CSV at the data location's prefix; the role reads only that prefix.",
+            lambda: grants.wildcards,
+            "Personalize imports every CSV at the data location's prefix; the role reads only the imports' prefixes.",
         )
+        return grants
 
+
+def _service_read(bucket: s3.IBucket, objects: str) -> iam.PolicyStatement:
     # Personalize's documented bucket policy has no condition keys (the service may not send them);
-    # it is scoped to this import's objects, so on a shared bucket it opens nothing else.
-    service = iam.PolicyStatement(
+    # it is scoped to the imports' objects, so on a shared bucket it opens nothing else.
+    return iam.PolicyStatement(
         principals=[iam.ServicePrincipal(PERSONALIZE)],
         actions=["s3:GetObject", "s3:ListBucket"],
         resources=[bucket.bucket_arn, objects],
     )
-    if bucket.add_to_resource_policy(service).statement_added:
-        if isinstance(bucket, s3.Bucket) and bucket.policy is not None:
-            waits.append(bucket.policy)
-    else:
-        _cannot_change(imp, "bucket policy", "the bucket", service)
-
-    key = bucket.encryption_key
-    if key is not None:
-        waits += _grant_key(imp, key, role)
-    return waits
 
 
 def _grant_key(imp: Construct, key: kms.IKey, role: iam.IRole) -> list[IDependable]:

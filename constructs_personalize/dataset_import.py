@@ -14,11 +14,11 @@ from typing_extensions import Unpack
 
 from constructs_personalize import validators
 from constructs_personalize.data_source import DataSource
-from constructs_personalize.data_store import DataStore, grant_read
+from constructs_personalize.data_store import DataStore
 from constructs_personalize.import_mode import ImportMode
 from constructs_personalize.import_options import OPTION_NAMES, ImportOptions
 from constructs_personalize.import_wait import ImportWait
-from constructs_personalize.job_name import job_name_prefix
+from constructs_personalize.job_name import Place, job_name_prefix
 from constructs_personalize.preflight import DataSummary
 from constructs_personalize.preflight.assets import check_sources
 from constructs_personalize.provider import DatasetImportProvider
@@ -57,13 +57,14 @@ class DatasetImport(Construct):
             ``validate_data``, ``upload_memory_limit``, ``upload_ephemeral_storage_size``.
         """
         super().__init__(scope, id)
+        place = Place.of(self)
         unknown = sorted(set(options) - OPTION_NAMES)
         if unknown:
-            raise TypeError(f"DatasetImport {self.node.path!r} got unknown options {unknown}")
+            raise TypeError(f"DatasetImport {place.path!r} got unknown options {unknown}")
         source = options.get("data")
         if not isinstance(source, DataSource):
             raise TypeError(
-                f"DatasetImport {self.node.path!r} needs data=DataSource.from_asset(...) / .from_bucket(...) / "
+                f"DatasetImport {place.path!r} needs data=DataSource.from_asset(...) / .from_bucket(...) / "
                 f".from_uri(...), got {source!r}"
             )
         query_interval = options.get("query_interval") or DEFAULT_QUERY_INTERVAL
@@ -72,7 +73,7 @@ class DatasetImport(Construct):
         job_name = options.get("job_name")
         tags = options.get("tags")
         wait = options.get("wait") or ImportWait.within_deployment()
-        wait.check_polls(query_interval, self.node.path)
+        wait.check_polls(query_interval, place.path)
         # Validate first, build second: nothing is created for options that cannot work.
         _validate(
             dataset_arn,
@@ -83,12 +84,10 @@ class DatasetImport(Construct):
             total_timeout=total_timeout,
             schema=schema,
         )
-        data_key = source.key_prefix or _default_prefix(self)
+        data_key = source.key_prefix or _default_prefix(place)
 
-        provider = DatasetImportProvider.of_stack(
-            self, query_interval=query_interval, total_timeout=total_timeout, requested_by=self.node.path
-        )
-        store = options.get("store") or DataStore.of(self)
+        provider = DatasetImportProvider.of_stack(place, query_interval=query_interval, total_timeout=total_timeout)
+        store = options.get("store") or DataStore.of_stack(place.stack)
         self.role: iam.IRole = options.get("role") or store.role
         """The role Personalize assumes to read the data (the store's role unless given)."""
         self.data_summary: DataSummary | None = None
@@ -97,13 +96,13 @@ class DatasetImport(Construct):
         data_version = ""
         if source.local_path is not None:
             upload_done, data_version = self._upload(
-                source, data_key, store=store, provider=provider, schema=schema, mode=mode, options=options
+                source, data_key, place=place, store=store, provider=provider, schema=schema, mode=mode, options=options
             )
             waits.append(upload_done)
             key_pattern = f"{data_key}*"
         else:
             key_pattern = self._in_s3(source)
-        waits += grant_read(self, self.bucket, key_pattern, self.role)
+        waits += provider.read_grants.grant(self, self.bucket, key_pattern, self.role)
         waits.append(provider.grant_import(self, self.role, dataset_arn))
 
         properties = _properties(
@@ -114,7 +113,7 @@ class DatasetImport(Construct):
             publish_attribution_metrics_to_s3=options.get("publish_attribution_metrics_to_s3"),
             tags=tags,
             job_name=job_name,
-            job_name_prefix=job_name_prefix(self),
+            job_name_prefix=job_name_prefix(place),
             data_version=data_version,
         )
         handle = self._wait_handle(wait, properties, provider, query_interval)
@@ -147,7 +146,7 @@ class DatasetImport(Construct):
             dataset_arn,
             mode,
             waits=wait.mode != "NONE",
-            requested_by=self.node.path,
+            requested_by=place.path,
         )
 
     def _upload(
@@ -155,6 +154,7 @@ class DatasetImport(Construct):
         source: DataSource,
         data_key: str,
         *,
+        place: Place,
         store: DataStore,
         provider: DatasetImportProvider,
         schema: DatasetSchema | None,
@@ -163,14 +163,15 @@ class DatasetImport(Construct):
     ) -> tuple[IDependable, str]:
         """Check the local data and upload it into the store: the upload to wait for, the data's version."""
         assert source.local_path is not None
-        bound = bind_local(self, source.local_path, source.exclude, provider)
+        bound = bind_local(self, place, source.local_path, source.exclude, provider)
         if schema is not None and options.get("validate_data", True):
             self.data_summary = check_sources(self, bound, schema, mode)
         self.bucket: s3.IBucket = store.bucket
         """The bucket that holds the data."""
-        store.add_upload(self.node.path)
+        store.add_upload(place.path)
         deployment = upload(
             self,
+            place,
             bound,
             bucket=self.bucket,
             prefix=data_key,
@@ -245,7 +246,8 @@ def _validate(
     if role is not None:
         validators.validate_role_arn(role.role_arn)
     validators.validate_tags(tags or {})
-    validators.validate_wait(query_interval, total_timeout)
+    if query_interval is not DEFAULT_QUERY_INTERVAL or total_timeout is not DEFAULT_TOTAL_TIMEOUT:
+        validators.validate_wait(query_interval, total_timeout)  # the defaults are valid
     if schema is not None:
         validators.validate_schema_matches_dataset(schema.dataset_type.value, dataset_arn)
 
@@ -294,5 +296,5 @@ def _mebibytes(size: Size | None) -> int | None:
     return None if size is None else int(size.to_mebibytes())
 
 
-def _default_prefix(construct: Construct) -> str:
-    return f"{construct.node.id[:80]}-{construct.node.addr[:8]}/".replace(" ", "-")
+def _default_prefix(place: Place) -> str:
+    return f"{place.relative_ids[-1][:80]}-{place.addr[:8]}/".replace(" ", "-")

@@ -9,6 +9,7 @@ known: the construct's path inside its stack.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from aws_cdk import Stack
 from constructs import Construct
@@ -20,10 +21,27 @@ PREFIX_MAX = JOB_NAME_MAX - HASH_CHARS - 1
 _UNSAFE = re.compile(r"[^a-zA-Z0-9\-_]+")
 
 
-def job_name_prefix(construct: Construct) -> str:
+@dataclass(frozen=True)
+class Place:
+    """Where a construct is, read from the construct tree once (each read is a call into jsii)."""
+
+    path: str
+    addr: str
+    stack: Stack
+    relative_ids: tuple[str, ...]
+    """The construct's ids below its stack: ``("Stage", "Interactions", "Import")``."""
+
+    @classmethod
+    def of(cls, construct: Construct) -> Place:
+        stack = Stack.of(construct)
+        path = construct.node.path
+        depth = len(stack.node.path.split("/"))
+        return cls(path, construct.node.addr, stack, tuple(path.split("/")[depth:]))
+
+
+def job_name_prefix(place: Place) -> str:
     """``Stage-Interactions-Import`` for ``App/Stack/Stage/Interactions/Import``: valid, at most 46 characters."""
-    stack = Stack.of(construct)
-    relative = "-".join(scope.node.id for scope in construct.node.scopes[len(stack.node.scopes) :])
+    relative = "-".join(place.relative_ids)
     prefix = _UNSAFE.sub("-", relative).strip("-_")[:PREFIX_MAX].rstrip("-_")
     if not prefix or not prefix[0].isalnum():
         prefix = f"import-{prefix}"[:PREFIX_MAX].rstrip("-_")

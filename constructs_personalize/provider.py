@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +25,14 @@ from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
+from constructs_personalize.data_store import ReadGrants
+from constructs_personalize.job_name import Place
 from constructs_personalize.nag import acknowledge, acknowledge_at_synth, acknowledge_later, flatten_reference
 from constructs_personalize.validators import MIN_MARGIN_SECONDS
 
 PROVIDER_ID = "ConstructsPersonalizeDatasetImportProvider"
+# The provider of each stack, found without a walk of the construct tree (each lookup is a jsii call).
+_PROVIDERS: weakref.WeakKeyDictionary[Stack, DatasetImportProvider] = weakref.WeakKeyDictionary()
 HANDLER_DIR = Path(__file__).parent / "handlers" / "dataset_import"
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
 WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
@@ -64,17 +69,23 @@ class DatasetImportProvider(Construct):
     """Lambda handlers + CDK Provider framework, created once per stack."""
 
     @classmethod
-    def of_stack(
-        cls, scope: Construct, *, query_interval: Duration, total_timeout: Duration, requested_by: str
-    ) -> DatasetImportProvider:
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(PROVIDER_ID)
-        if isinstance(existing, DatasetImportProvider):
-            existing._check_same_wait(query_interval, total_timeout, requested_by)
+    def of_stack(cls, place: Place, *, query_interval: Duration, total_timeout: Duration) -> DatasetImportProvider:
+        existing = _PROVIDERS.get(place.stack)
+        if existing is None:
+            found = place.stack.node.try_find_child(PROVIDER_ID)
+            existing = found if isinstance(found, DatasetImportProvider) else None
+        if existing is not None:
+            existing._check_same_wait(query_interval, total_timeout, place.path)
             return existing
-        return cls(
-            stack, PROVIDER_ID, query_interval=query_interval, total_timeout=total_timeout, requested_by=requested_by
+        provider = cls(
+            place.stack,
+            PROVIDER_ID,
+            query_interval=query_interval,
+            total_timeout=total_timeout,
+            requested_by=place.path,
         )
+        _PROVIDERS[place.stack] = provider
+        return provider
 
     def __init__(
         self, scope: Construct, id: str, *, query_interval: Duration, total_timeout: Duration, requested_by: str
@@ -82,7 +93,10 @@ class DatasetImportProvider(Construct):
         super().__init__(scope, id)
         self.query_interval = query_interval
         self.total_timeout = total_timeout
+        self._wait_seconds = (query_interval.to_seconds(), total_timeout.to_seconds())
         self._first_requester = requested_by
+        self.read_grants = ReadGrants()
+        """The read grants of the stack's imports (one set of statements per role and bucket)."""
         stack = Stack.of(self)
 
         framework_logs = _log_group(self, "FrameworkLogs")
@@ -134,6 +148,7 @@ class DatasetImportProvider(Construct):
         self._acknowledge(job_arns)
         self._order: dict[str, list[_Ordered]] = {}
         self._upload_buckets: list[s3.IBucket] = []
+        self._upload_bucket_paths: set[str] = set()
         self._prefixes: dict[str, list[tuple[str, str]]] = {}
         self._upload_sizes: set[tuple[int, int]] = set()
         self._upload_kms_acknowledged = False
@@ -293,7 +308,10 @@ class DatasetImportProvider(Construct):
     def acknowledge_upload(self, bucket: s3.IBucket, source_buckets: list[s3.IBucket]) -> None:
         """Acknowledge, once per finding, the wildcards BucketDeployment grants the shared upload role."""
         first = not self._upload_buckets
-        self._upload_buckets.extend([bucket, *source_buckets])
+        for candidate in (bucket, *source_buckets):
+            if candidate.node.path not in self._upload_bucket_paths:
+                self._upload_bucket_paths.add(candidate.node.path)
+                self._upload_buckets.append(candidate)
         if not first:
             if bucket.encryption_key is not None:
                 self._acknowledge_upload_kms()
@@ -356,10 +374,9 @@ class DatasetImportProvider(Construct):
 
     def _check_same_wait(self, query_interval: Duration, total_timeout: Duration, requested_by: str) -> None:
         # One waiter state machine per stack means one query interval and one timeout per stack.
-        same = (
-            query_interval.to_seconds() == self.query_interval.to_seconds()
-            and total_timeout.to_seconds() == self.total_timeout.to_seconds()
-        )
+        if query_interval is self.query_interval and total_timeout is self.total_timeout:
+            return
+        same = (query_interval.to_seconds(), total_timeout.to_seconds()) == self._wait_seconds
         if not same:
             raise ValueError(
                 f"{requested_by} asks for query_interval {query_interval.to_human_string()} and total_timeout "

@@ -13,6 +13,7 @@ function takes the AwsCliLayer of the first ``BucketDeployment`` it serves, so a
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,13 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
+from constructs_personalize.job_name import Place
 from constructs_personalize.local_data import LocalFolder, inspect_folder, size_upload
 from constructs_personalize.provider import DatasetImportProvider
 
 UPLOADS_ID = "ConstructsPersonalizeUploads"
+# Each stack's uploads construct, found without a walk of the construct tree.
+_UPLOADS: weakref.WeakKeyDictionary[Stack, Construct] = weakref.WeakKeyDictionary()
 # What aws-cdk-lib's upload function gets when nothing is set; passing these explicitly would give
 # the stack a second upload function, so they are left unset.
 DEFAULT_MEMORY_MIB = 1024
@@ -44,9 +48,11 @@ class BoundSources:
     data_version: str
 
 
-def bind_local(imp: Construct, path: Path, exclude: Sequence[str], provider: DatasetImportProvider) -> BoundSources:
+def bind_local(
+    imp: Construct, place: Place, path: Path, exclude: Sequence[str], provider: DatasetImportProvider
+) -> BoundSources:
     """Bind the local folder under the stack's uploads construct and check it (the folder rule)."""
-    scope = Construct(_uploads(imp), f"{_upload_id(imp)}Sources")
+    scope = Construct(_uploads(place.stack), f"{_upload_id(place)}Sources")
     source = s3_deployment.Source.asset(str(path), exclude=list(exclude) or None)
     configs = [source.bind(scope, handler_role=provider.deployment_role)]
     folders: list[LocalFolder] = []
@@ -54,13 +60,14 @@ def bind_local(imp: Construct, path: Path, exclude: Sequence[str], provider: Dat
     for asset in (child for child in scope.node.children if isinstance(child, s3_assets.Asset)):
         hashes.append(asset.asset_hash)
         source_path, staged = _paths(asset)
-        folders.append(_inspect(source_path, staged, subject=f"DatasetImport {imp.node.path!r}"))
+        folders.append(_inspect(source_path, staged, subject=f"DatasetImport {place.path!r}"))
     version = hashlib.sha256("+".join(hashes).encode("utf-8")).hexdigest()[:32]
     return BoundSources(configs, folders, version)
 
 
 def upload(
     imp: Construct,
+    place: Place,
     bound: BoundSources,
     *,
     bucket: s3.IBucket,
@@ -69,9 +76,9 @@ def upload(
     memory_limit_mib: int | None,
     ephemeral_storage_mib: int | None,
 ) -> s3_deployment.BucketDeployment:
-    subject = f"DatasetImport {imp.node.path!r}"
+    subject = f"DatasetImport {place.path!r}"
     if not Token.is_unresolved(prefix):
-        provider.claim_prefix(bucket, prefix, imp.node.path)
+        provider.claim_prefix(bucket, prefix, place.path)
     size = size_upload(
         sum(folder.total_bytes for folder in bound.folders),
         memory_limit_mib=memory_limit_mib,
@@ -81,8 +88,8 @@ def upload(
     memory = None if size.memory_limit_mib == DEFAULT_MEMORY_MIB else size.memory_limit_mib
     storage = None if size.ephemeral_storage_mib == DEFAULT_STORAGE_MIB else size.ephemeral_storage_mib
     deployment = s3_deployment.BucketDeployment(
-        _uploads(imp),
-        _upload_id(imp),
+        _uploads(place.stack),
+        _upload_id(place),
         sources=[_Bound(config) for config in bound.configs],
         destination_bucket=bucket,
         destination_key_prefix=prefix,
@@ -133,13 +140,15 @@ def _inspect(source: Path, staged: Path, *, subject: str) -> LocalFolder:
     return LocalFolder(source, files, folder.total_bytes)
 
 
-def _upload_id(imp: Construct) -> str:
+def _upload_id(place: Place) -> str:
     # The import's path inside its stack (readable) and its address (unique), as the upload's id.
-    stack = Stack.of(imp)
-    return "".join(scope.node.id for scope in imp.node.scopes[len(stack.node.scopes) :])[:200] + imp.node.addr[:8]
+    return "".join(place.relative_ids)[:200] + place.addr[:8]
 
 
-def _uploads(scope: Construct) -> Construct:
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child(UPLOADS_ID)
-    return existing if isinstance(existing, Construct) else Construct(stack, UPLOADS_ID)
+def _uploads(stack: Stack) -> Construct:
+    existing = _UPLOADS.get(stack)
+    if existing is None:
+        found = stack.node.try_find_child(UPLOADS_ID)
+        existing = found if isinstance(found, Construct) else Construct(stack, UPLOADS_ID)
+        _UPLOADS[stack] = existing
+    return existing

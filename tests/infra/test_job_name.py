@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, ImportMode
 from constructs_personalize.handlers.dataset_import import index
-from constructs_personalize.job_name import job_name_prefix
+from constructs_personalize.job_name import Place, job_name_prefix
 from constructs_personalize.validators import validate_job_name
 from tests.infra.helpers import DATASET_ARN, ENV
 
@@ -88,8 +88,7 @@ def test_long_and_odd_construct_ids_still_give_a_valid_name(data_dir: Path) -> N
 @pytest.mark.parametrize("construct_id", ["-", "__x", "a b c", "é" * 10, "z" * 100])
 def test_job_name_prefix_is_always_valid(construct_id: str) -> None:
     stack = Stack(App(), "Names", env=ENV)
-    prefix = job_name_prefix(
-        DatasetImport(stack, construct_id, dataset_arn=DATASET_ARN, data=DataSource.from_uri("s3://bucket/k/"))
-    )
+    imp = DatasetImport(stack, construct_id, dataset_arn=DATASET_ARN, data=DataSource.from_uri("s3://bucket/k/"))
+    prefix = job_name_prefix(Place.of(imp))
     assert len(prefix) <= 46
     validate_job_name(prefix)

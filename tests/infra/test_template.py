@@ -418,15 +418,17 @@ def test_bucket_policy_lets_personalize_read_each_import_prefix_only_without_con
         assert {lid(shared_stack, imp.bucket) for imp in imports} == {bucket_id}
         policy = resource(shared, lid(shared_stack, f"{store}/DataBucket/Policy"), "AWS::S3::BucketPolicy")
         granted = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Principal") == PERSONALIZE]
-        # One statement per import, on the bucket and that import's prefix: never "<bucket>/*", no Condition.
+        # One statement for the store's imports, on the bucket and each import's prefix: never "<bucket>/*",
+        # no Condition.
         assert canonical(granted) == canonical(
-            {
-                "Action": ["s3:GetObject", "s3:ListBucket"],
-                "Effect": "Allow",
-                "Principal": PERSONALIZE,
-                "Resource": [arn_of(bucket_id), objects_of(bucket_id, f"{prefix_of(imp)}*")],
-            }
-            for imp in imports
+            [
+                {
+                    "Action": ["s3:GetObject", "s3:ListBucket"],
+                    "Effect": "Allow",
+                    "Principal": PERSONALIZE,
+                    "Resource": [arn_of(bucket_id)] + [objects_of(bucket_id, f"{prefix_of(imp)}*") for imp in imports],
+                }
+            ]
         )
         assert_tls_only(shared, shared_stack, f"{store}/DataBucket")
 
@@ -570,7 +572,9 @@ def test_role_reads_only_each_import_data_location(three_stack: Stack, three: Te
 def test_role_reads_exactly_the_file_of_a_single_file_data_location(shared_stack: Stack, shared: Template) -> None:
     def reads_of(store: str) -> list[Any]:
         statements = statements_of(shared, lid(shared_stack, f"{store}/ImportRole/DefaultPolicy"))
-        return [s["Resource"] for s in statements if s["Action"] == "s3:GetObject"]
+        # One GetObject statement per bucket the role reads, listing every import's objects there.
+        resources = [s["Resource"] for s in statements if s["Action"] == "s3:GetObject"]
+        return [item for resource in resources for item in (resource if isinstance(resource, list) else [resource])]
 
     def uploaded(*names: str) -> list[dict[str, Any]]:
         imports = [import_named(shared_stack, name) for name in names]
