@@ -249,10 +249,14 @@ class DatasetImportProvider(Construct):
         )
         step = self._handler_function("WaitStep", "index.wait_step", "wait", role=role)
         check = sfn_tasks.LambdaInvoke(self, "Check the job", lambda_function=step, payload_response_only=True)
+        # The step raises only when it cannot signal the wait condition: try that again before giving up.
+        check.add_retry(errors=["States.ALL"], interval=Duration.seconds(10), max_attempts=4, backoff_rate=2)
         pause = sfn.Wait(self, "Wait an interval", time=sfn.WaitTime.seconds_path("$.WaitIntervalSeconds"))
         done = sfn.Choice(self, "Signalled?")
         done.when(sfn.Condition.boolean_equals("$.Done", True), sfn.Succeed(self, "Signalled"))
-        done.otherwise(pause.next(check))
+        done.otherwise(pause)
+        # It waits first: the job was created a moment ago, so one Describe per interval, not one more.
+        loop = pause.next(check).next(done)
         waiter_logs = _log_group(
             self,
             "LongWaiterLogs",
@@ -261,7 +265,7 @@ class DatasetImportProvider(Construct):
         machine = sfn.StateMachine(
             self,
             "LongWaiter",
-            definition_body=sfn.DefinitionBody.from_chainable(check.next(done)),
+            definition_body=sfn.DefinitionBody.from_chainable(loop),
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=waiter_logs, level=sfn.LogLevel.ALL, include_execution_data=False),

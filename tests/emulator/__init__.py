@@ -12,5 +12,9 @@ what), ``server.py`` (the wire protocol), ``clock.py``. The emulated CloudFormat
 ``stack_template.py`` / ``stack_scope.py`` / ``intrinsics.py`` (templates and their functions),
 ``cfn_resources.py`` / ``cfn_iam.py`` / ``cfn_types.py`` (resource types),
 ``provider_framework.py`` / ``provider_settings.py`` (the CDK Provider framework and its handler).
+Long imports: ``step_functions.py`` / ``asl.py`` (Lambda functions and Step Functions STANDARD
+executions on the virtual clock), ``wait_signals.py`` (wait condition handle URLs and their signals),
+``cfn_states.py`` / ``cfn_wait.py`` (their resource types); ``fake_long_import.py`` is a stand-in
+handler for the emulator's own tests of them.
 ``templates.py`` builds hand-written templates for the emulator's own tests.
 """

@@ -6,9 +6,11 @@ the emulator's API, and every policy into the access model (``access.py``), sinc
 whether an import can read its data. Physical names follow CloudFormation's pattern
 ``<stack>-<logical id>-<random suffix>`` unless the template names the resource.
 
-Types not listed here (Lambda functions, log groups, state machines, Personalize solutions ...)
-are "generic": they complete when their dependencies have, with a physical id and ARN-shaped
-attributes, so references to them resolve; deleting them does nothing.
+Lambda functions and state machines register with the region's Step Functions (``cfn_states.py``),
+wait condition handles and wait conditions follow ``cfn_wait.py``.
+Types not listed here (log groups, Personalize solutions ...) are "generic": they complete when
+their dependencies have, with a physical id and ARN-shaped attributes, so references to them
+resolve; deleting them does nothing.
 
 Deleting (the stack's DeletionPolicy decides first, ``stack_delete.py``): a bucket goes only if it is
 empty (S3's BucketNotEmpty otherwise; a BucketDeployment keeps its objects unless RetainOnDelete is
@@ -26,7 +28,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tests.emulator import cfn_iam
+from tests.emulator import cfn_iam, cfn_states, cfn_wait
 from tests.emulator.access import AWS_MANAGED_S3_KEY
 from tests.emulator.cfn_types import Create, Delete, Deployed, ResourceFailure, Site, Update
 from tests.emulator.world import default_key_policy
@@ -213,10 +215,8 @@ def _delete_personalize(site: Site, old: Deployed) -> float | None:
 # -- everything else ---------------------------------------------------------------------------------
 _ARN_FORMATS = {
     # type: (Ref is the ARN?, ARN format)
-    "AWS::Lambda::Function": (False, "arn:aws:lambda:{region}:{account}:function:{name}"),
     "AWS::Lambda::LayerVersion": (True, "arn:aws:lambda:{region}:{account}:layer:{name}:1"),
     "AWS::Logs::LogGroup": (False, "arn:aws:logs:{region}:{account}:log-group:{name}:*"),
-    "AWS::StepFunctions::StateMachine": (True, "arn:aws:states:{region}:{account}:stateMachine:{name}"),
 }
 
 
@@ -262,6 +262,18 @@ HANDLERS: dict[str, tuple[Create, Update, Delete]] = {
         cfn_iam.delete_managed_policy,
     ),
     **{kind: (_create_personalize(kind), _update_personalize, _delete_personalize) for kind in PERSONALIZE_TYPES},
+    cfn_states.FUNCTION: (cfn_states.create_function, cfn_states.update_function, cfn_states.delete_function),
+    cfn_states.STATE_MACHINE: (
+        cfn_states.create_state_machine,
+        cfn_states.update_state_machine,
+        cfn_states.delete_state_machine,
+    ),
+    cfn_wait.HANDLE: (cfn_wait.create_handle, cfn_wait.update_handle, cfn_wait.delete_handle),
+    cfn_wait.WAIT_CONDITION: (
+        cfn_wait.create_wait_condition,
+        cfn_wait.update_wait_condition,
+        cfn_wait.delete_wait_condition,
+    ),
 }
 
 

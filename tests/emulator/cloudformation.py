@@ -11,6 +11,15 @@ no event, changed ones an Update, a new physical id a Delete of the old one afte
 ``delete`` deletes the stack in reverse dependency order (``stack_delete.py``).
 Custom-resource events and the provider come from ``stack_events.py``.
 
+Long imports: Lambda functions and state machines of the template exist in the region
+(``cfn_states.py``), wait condition handles and wait conditions wait for signals (``cfn_wait.py``),
+and the region's Step Functions executions run while an operation runs (``deployment.Engine``'s
+background), so a WaitCondition completes when an execution's Task signals it. The Python code of
+the template's Lambda functions is bound per ``Handler`` string: ``framework()`` binds the real
+handler's, a ``ProviderFramework`` passed to deploy / update / delete binds its ``functions``, and
+``bind_functions`` binds any others. Executions left running when an operation ends (or started by
+events a test sends by hand) run on when ``world.run_background`` moves the clock.
+
 The older step-by-step API (``deploy_dependencies``, ``update_to``, ``import_properties``, ``event``,
 ``framework``) serves tests that send the import's events themselves.
 """
@@ -24,7 +33,17 @@ from typing import Any
 from tests.cloudformation_events import RESOURCE_TYPE
 from tests.emulator import cfn_resources, intrinsics
 from tests.emulator.cfn_types import Deployed, ResourceFailure
-from tests.emulator.deployment import At, Deployment, Engine, Now, ResourceFailed, ResourceRecord, Started
+from tests.emulator.deployment import (
+    COMPLETE,
+    At,
+    Deployment,
+    Engine,
+    Now,
+    ResourceFailed,
+    ResourceRecord,
+    Started,
+    Until,
+)
 from tests.emulator.provider_framework import Outcome, ProviderFramework
 from tests.emulator.stack_delete import StackDeletion, retains
 from tests.emulator.stack_template import Template
@@ -40,6 +59,7 @@ class EmulatedStack(StackDeletion):
         self._check_live()
         if self._deployed:
             raise RuntimeError(f"stack {self.name} is already deployed: update() it")
+        self._bind(framework)
         self._imported.clear()
         deployment = Deployment(self.stack_id, self.name, "Create", self.world.clock())
         self._walk(deployment, self._ids(), lambda record: self._create(record, deployment, framework))
@@ -51,6 +71,7 @@ class EmulatedStack(StackDeletion):
     def update(self, assembly_dir: Path, framework: ProviderFramework | None = None) -> Deployment:
         """Deploy a later synth of this stack instance (same StackId) over what is deployed."""
         self._check_live()
+        self._bind(framework)
         self._imported.clear()
         old = self.spec
         self._load(assembly_dir)
@@ -75,7 +96,13 @@ class EmulatedStack(StackDeletion):
     def _walk(self, deployment: Deployment, ids: list[str], start: Callable[[ResourceRecord], Started]) -> None:
         records = {lid: ResourceRecord(lid, self.spec.resource_type(lid)) for lid in ids}
         deployment.records.update(records)
-        Engine(self.world.clock, records, self.spec.dependencies()).run(start)
+        Engine(self.world.clock, records, self.spec.dependencies(), background=self.world.states).run(start)
+        for logical_id, record in records.items():
+            deployed = self._deployed.get(logical_id)
+            created = record.action == "Create" and deployed is not None and deployed.pending is not None
+            if created and record.status != COMPLETE:
+                # A wait created now that failed or was cancelled is not deployed: a later update waits again.
+                del self._deployed[logical_id]
 
     def _properties(self, logical_id: str) -> dict[str, Any]:
         try:
@@ -157,9 +184,11 @@ class EmulatedStack(StackDeletion):
             deployment, deployment.cleanup, gone=gone, waits=waits, retained=retained, framework=framework, forget=_keep
         )
 
-    def _settled(self, record: ResourceRecord, deployed: Deployed) -> Now | At:
+    def _settled(self, record: ResourceRecord, deployed: Deployed) -> Now | At | Until:
         self._deployed[record.logical_id] = deployed
         record.physical_id = deployed.physical_id
+        if deployed.pending is not None:
+            return Until(_failing(deployed.pending.check), deployed.pending.deadline)
         return Now() if deployed.ready_at is None else At(deployed.ready_at)
 
     def _custom_done(self, record: ResourceRecord, props: dict[str, Any], outcome: Outcome) -> None:
@@ -218,6 +247,18 @@ class EmulatedStack(StackDeletion):
             old = self._deployed.get(logical_id) or Deployed(cfn_resources.BUCKET_DEPLOYMENT, logical_id)
             self._deployed[logical_id] = upload(self, logical_id, old, self.resolve(self.spec.properties(logical_id)))
         return self
+
+
+def _failing(check: Callable[[], bool]) -> Callable[[], bool]:
+    """A resource's check, its ResourceFailure reported to the engine as ResourceFailed."""
+
+    def checked() -> bool:
+        try:
+            return check()
+        except ResourceFailure as error:
+            raise ResourceFailed(str(error)) from error
+
+    return checked
 
 
 def _keep(_logical_id: str) -> None:

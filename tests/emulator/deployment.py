@@ -3,8 +3,11 @@
 ``Engine.run`` starts every resource whose dependencies are all complete, at once: a resource that
 completes instantly (most of them) may make others ready at the same virtual moment; one that
 completes later (a Personalize dataset group waiting for ACTIVE) sets a timer; a custom resource
-runs as a Provider-framework execution alongside all the others (``Executions``). The clock moves
-to the earliest timer or is_complete call, and so on until nothing is left. When a resource
+runs as a Provider-framework execution alongside all the others (``Executions``); a wait condition
+waits ``Until`` its check says so (signals arrived) or its deadline (timeout). Work of the region
+that belongs to no stack operation runs in between (``background``: Step Functions executions,
+which signal wait conditions). The clock moves to the earliest timer, is_complete call, deadline or
+background step, and so on until nothing of the operation is left (background work may go on). When a resource
 fails, nothing new starts and what is still in progress is cancelled (CloudFormation's "Resource
 creation cancelled"; the work itself, e.g. an import job, runs on in the emulated service). No
 rollback is emulated. Deleting is the other way round (``Engine(..., keep_going=True)``): a failed
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tests.emulator.clock import VirtualClock
 from tests.emulator.provider_framework import Executions, Outcome, ProviderFramework
@@ -121,12 +124,32 @@ class Await:
     failed: Callable[[Outcome], None] | None = None
 
 
-Started = Now | At | Await
+@dataclass(frozen=True)
+class Until:
+    """The resource completes once ``check()`` is true; it raises ResourceFailed when the resource failed.
+
+    Checked when the resource starts and after anything happened on the clock; ``deadline`` is
+    when the engine wakes at the latest to check again (a wait condition's timeout).
+    """
+
+    check: Callable[[], bool]
+    deadline: float
+
+
+Started = Now | At | Await | Until
 Start = Callable[[ResourceRecord], Started]
 
 
 class ResourceFailed(Exception):
     """Raised by a start callback: the resource fails now with this reason."""
+
+
+class Background(Protocol):
+    """Work of the region that runs while a stack operation does (``StepFunctions``)."""
+
+    def next_due(self) -> float | None: ...
+
+    def step_due(self) -> object: ...
 
 
 class Engine:
@@ -143,8 +166,10 @@ class Engine:
         dependencies: Mapping[str, set[str]],
         *,
         keep_going: bool = False,
+        background: Background | None = None,
     ) -> None:
         self.clock = clock
+        self.background = background
         self.records = records
         self.dependencies = dependencies
         self.keep_going = keep_going
@@ -152,6 +177,7 @@ class Engine:
         self._executions = Executions(clock)
         self._timers: dict[str, float] = {}
         self._awaiting: dict[str, Await] = {}
+        self._until: dict[str, Until] = {}
         self._waiting = list(records)  # in the order given: ties start in that order
 
     @property
@@ -160,19 +186,24 @@ class Engine:
 
     def run(self, start: Start) -> None:
         self._start_ready(start)
-        while not self._stopped and (self._timers or self._executions):
-            candidates = list(self._timers.values())
-            next_call = self._executions.next_due()
-            if next_call is not None:
-                candidates.append(next_call)
+        while not self._stopped and (self._timers or self._executions or self._until):
+            candidates = [*self._timers.values(), *(until.deadline for until in self._until.values())]
+            for due in (self._executions.next_due(), self.background.next_due() if self.background else None):
+                if due is not None:
+                    candidates.append(due)
             self.clock.advance(max(0.0, min(candidates) - self.clock()))
             for logical_id in [lid for lid, at in self._timers.items() if at <= self.clock()]:
                 del self._timers[logical_id]
                 self._complete(self.records[logical_id])
             for key, outcome in self._executions.step_due():
                 self._finish_custom(self.records[str(key)], outcome, self._awaiting.pop(str(key)))
+            if self.background is not None:
+                self.background.step_due()
+            for logical_id, until in list(self._until.items()):
+                if not self._stopped and self._settle(self.records[logical_id], until):
+                    del self._until[logical_id]
             self._start_ready(start)
-        for logical_id in [*self._timers, *self._awaiting]:
+        for logical_id in [*self._timers, *self._awaiting, *self._until]:
             if logical_id in self._executions:
                 self._executions.cancel(logical_id)
             record = self.records[logical_id]
@@ -207,12 +238,27 @@ class Engine:
             self._complete(record)
         elif isinstance(started, At):
             self._timers[record.logical_id] = started.time
+        elif isinstance(started, Until):
+            if not self._settle(record, started):
+                self._until[record.logical_id] = started
         else:
             outcome = self._executions.start(record.logical_id, started.framework, started.event)
             if outcome is not None:
                 self._finish_custom(record, outcome, started)
             else:
                 self._awaiting[record.logical_id] = started
+
+    def _settle(self, record: ResourceRecord, until: Until) -> bool:
+        """Check a waiting resource: True if it completed or failed (recorded), False if it still waits."""
+        try:
+            if not until.check():
+                return False
+        except ResourceFailed as error:
+            record.status, record.reason, record.completed_at = FAILED, str(error), self.clock()
+            self._failed = True
+            return True
+        self._complete(record)
+        return True
 
     def _complete(self, record: ResourceRecord) -> None:
         record.status, record.completed_at = COMPLETE, self.clock()

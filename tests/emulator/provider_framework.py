@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.emulator.clock import VirtualClock
+from tests.emulator.step_functions import TaskFn
 
 CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 Handler = Callable[[dict[str, Any]], Mapping[str, Any]]
@@ -48,6 +49,9 @@ class ProviderFramework:
     clock: VirtualClock
     query_interval: float = 30.0
     total_timeout: float = 3600.0
+    # Python code for the stack's other Lambda functions, by Handler string (e.g. {"index.wait_step": ...}):
+    # what a Step Functions Task of the template runs (``step_functions.py``).
+    functions: Mapping[str, TaskFn] = field(default_factory=dict)
 
     def run(self, event: dict[str, Any]) -> Outcome:
         """Deliver one CloudFormation event and wait for the answer, as the framework would."""

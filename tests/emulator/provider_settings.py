@@ -3,11 +3,14 @@
 CDK's Provider synthesizes a Step Functions waiter whose ``framework-isComplete-task`` retries every
 ``IntervalSeconds`` up to ``MaxAttempts`` times, and the construct sets the handler's wait budget
 in the on_event function's environment. ``handler_framework`` wires the real handler to the
-emulated region's client and virtual clock with those settings.
+emulated region's client and virtual clock with those settings, and, where the handler takes them
+(long imports), to the region's Step Functions (``start_waiter``) and wait condition handles
+(``signal``); its ``wait_step`` is the code of the template's ``index.wait_step`` functions.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -16,18 +19,24 @@ from typing import Any
 from constructs_personalize.handlers.dataset_import import index
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.stack_template import Template
+from tests.emulator.step_functions import TaskFn
 from tests.emulator.world import World
+
+WAIT_STEP_HANDLER = "index.wait_step"  # the Handler of a long import's polling function
 
 
 def wait_settings(spec: Template) -> tuple[float, float, float]:
     """(query interval, total timeout, handler wait budget) as synthesized."""
-    machines = spec.of_type("AWS::StepFunctions::StateMachine")
-    if not machines:
+    definitions = [
+        "".join(part for part in spec.properties(lid)["DefinitionString"]["Fn::Join"][1] if isinstance(part, str))
+        for lid in spec.of_type("AWS::StepFunctions::StateMachine")
+        if isinstance(spec.properties(lid).get("DefinitionString"), dict)
+    ]
+    # The Provider's waiter (a long import's own waiting machine is another one).
+    waiters = [definition for definition in definitions if '"framework-isComplete-task"' in definition]
+    if not waiters:
         raise LookupError("the template has no waiter state machine: give the framework its settings")
-    machine = spec.resources[machines[0]]
-    definition = "".join(
-        part for part in machine["Properties"]["DefinitionString"]["Fn::Join"][1] if isinstance(part, str)
-    )
+    definition = waiters[0]
     retry = json.loads(re.sub(r'"Resource":"[^"]*"', '"Resource":""', definition))
     retry = retry["States"]["framework-isComplete-task"]["Retry"][0]
     budgets = {
@@ -50,19 +59,30 @@ def handler_framework(
     **overrides: Any,
 ) -> ProviderFramework:
     """The Provider framework with the real handler, on the emulated region's client and clock."""
+    long_wait: dict[str, Any] = {"start_waiter": world.start_waiter, "signal": world.signal}
+    parameters = inspect.signature(index.DatasetImportHandler).parameters.values()
+    takes_any = any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters)
+    accepted = {parameter.name for parameter in parameters} if not takes_any else set(long_wait)
     handler = index.DatasetImportHandler(
         world.personalize(),
         start_client=world.personalize_single_attempt(),
         clock=world.clock,
         wait_budget_seconds=wait_budget,
         emit=log or _discard,
+        # Only what this handler takes: a handler without long imports takes neither.
+        **{name: value for name, value in long_wait.items() if name in accepted},
     )
+    functions: dict[str, TaskFn] = {}
+    wait_step = getattr(handler, "wait_step", None)
+    if callable(wait_step):
+        functions[WAIT_STEP_HANDLER] = wait_step
     settings: dict[str, Any] = {
         "on_event": handler.on_event,
         "is_complete": handler.is_complete,
         "clock": world.clock,
         "query_interval": query_interval,
         "total_timeout": total_timeout,
+        "functions": functions,
     }
     settings.update(overrides)
     return ProviderFramework(**settings)

@@ -63,6 +63,7 @@ class StackDeletion(StackEvents):
     def delete(self, framework: ProviderFramework | None = None) -> Deployment:
         """Delete every resource of the stack in reverse dependency order; imports get Delete through ``framework``."""
         self._check_live()
+        self._bind(framework)
         deployment = Deployment(self.stack_id, self.name, "Delete", self.world.clock())
         deployment.stack_reason = self._exports_in_use()
         if not deployment.stack_reason:
@@ -145,7 +146,7 @@ class StackDeletion(StackEvents):
             forget(logical_id)
             return Now() if done_at is None else At(done_at)
 
-        Engine(self.world.clock, records, waits, keep_going=True).run(delete)
+        Engine(self.world.clock, records, waits, keep_going=True, background=self.world.states).run(delete)
         for record in records.values():
             if record.status == NOT_STARTED:
                 record.reason = "Not deleted: a resource that depends on it failed to delete"

@@ -22,6 +22,11 @@ class StackEvents(StackScope):
 
     _provider: ProviderFramework | None = None
 
+    def _bind(self, framework: ProviderFramework | None) -> None:
+        """The Lambda code a framework brings (the handler's wait_step ...) serves this stack's functions."""
+        if framework is not None:
+            self.bind_functions(framework.functions)
+
     def _send(
         self,
         record: ResourceRecord,
@@ -108,13 +113,17 @@ class StackEvents(StackScope):
         wait_budget: float | None = None,
         **overrides: Any,
     ) -> ProviderFramework:
-        """The provider as synthesized (settings not given are read from the template), with the real handler."""
+        """The provider as synthesized (settings not given are read from the template), with the real handler.
+
+        The handler gets the region's ``start_waiter`` and ``signal`` if it takes them, and its
+        ``wait_step`` is bound to this stack's ``index.wait_step`` functions.
+        """
         if query_interval is None or total_timeout is None or wait_budget is None:
             interval, timeout, budget = self.wait_settings()
             query_interval = interval if query_interval is None else query_interval
             total_timeout = timeout if total_timeout is None else total_timeout
             wait_budget = budget if wait_budget is None else wait_budget
-        return provider_settings.handler_framework(
+        framework = provider_settings.handler_framework(
             self.world,
             query_interval=query_interval,
             total_timeout=total_timeout,
@@ -122,3 +131,5 @@ class StackEvents(StackScope):
             log=log,
             **overrides,
         )
+        self._bind(framework)
+        return framework

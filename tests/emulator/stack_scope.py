@@ -9,12 +9,14 @@ are created in (CloudFormation-style physical names, asset directories).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tests.emulator import cfn_resources, intrinsics
 from tests.emulator.cfn_types import Deployed
 from tests.emulator.stack_template import Template
+from tests.emulator.step_functions import TaskFn
 from tests.emulator.world import World
 
 
@@ -31,6 +33,8 @@ class StackScope:
         # id (CREATE_FAILED) and sends it a Delete when the stack is deleted.
         self._failed_creates: dict[str, Deployed] = {}
         self._imported: set[str] = set()  # export names Fn::ImportValue read (published by a deploy)
+        # The Python code of the stack's Lambda functions, by Handler string (what a Task runs).
+        self._functions: dict[str, TaskFn] = {}
         self._load(assembly_dir)
 
     def _load(self, assembly_dir: Path) -> None:
@@ -50,6 +54,16 @@ class StackScope:
 
     def asset_source(self, object_key: str) -> Path:
         return self._dir / str(self.spec.assets[object_key.removesuffix(".zip")]["source"]["path"])
+
+    def function_code(self, handler: str) -> TaskFn | None:
+        return self._functions.get(handler)
+
+    def bind_functions(self, functions: Mapping[str, TaskFn]) -> None:
+        """Bind Python callables to the Handler strings of the stack's Lambda functions (``{"index.wait_step": ...}``).
+
+        Looked up when a Step Functions Task invokes the function, so a later binding replaces an earlier one.
+        """
+        self._functions.update(functions)
 
     # -- intrinsic functions (intrinsics.Scope) -------------------------------------------------------
     def resolve(self, value: Any) -> Any:

@@ -280,3 +280,114 @@ def import_stack(
 def framework(stack: EmulatedStack) -> ProviderFramework:
     """The real handler behind the Provider framework (a hand-written template has no waiter to read it from)."""
     return stack.framework(query_interval=30.0, total_timeout=3600.0, wait_budget=3300.0)
+
+
+# -- long imports: a wait condition per import, signalled by a polling state machine -----------------------
+WAIT_FUNCTION = "WaitFunction"  # the Lambda function the waiter's Task invokes (Handler index.wait_step)
+WAIT_MACHINE = "WaitMachine"  # the stack's one waiter state machine
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+]
+
+
+def wait_loop(*, retry: bool = True, interval_path: str = "$.WaitIntervalSeconds") -> dict[str, Any]:
+    """The waiter's definition (``"Resource": "<FUNCTION_ARN>"`` stands for the function's ARN).
+
+    As CDK renders a LambdaInvoke with payloadResponseOnly (and its default Retry on Lambda's
+    service errors), a Choice on ``$.Done``, a Wait of ``SecondsPath`` and a Succeed.
+    """
+    check: dict[str, Any] = {"Next": "ImportDone", "Type": "Task", "Resource": "<FUNCTION_ARN>"}
+    if retry:
+        check["Retry"] = [
+            {"ErrorEquals": LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2}
+        ]
+    return {
+        "StartAt": "CheckImport",
+        "States": {
+            "CheckImport": check,
+            "ImportDone": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.Done", "BooleanEquals": True, "Next": "Signalled"}],
+                "Default": "Pause",
+            },
+            "Pause": {"Type": "Wait", "SecondsPath": interval_path, "Next": "CheckImport"},
+            "Signalled": {"Type": "Succeed"},
+        },
+    }
+
+
+def waiter(definition: dict[str, Any] | None = None, *, function_id: str = WAIT_FUNCTION) -> dict[str, Any]:
+    """The wait function and the STANDARD state machine, its DefinitionString an Fn::Join as CDK renders it."""
+    text = json.dumps(definition or wait_loop(), separators=(",", ":"))
+    parts: list[Any] = []
+    for index, piece in enumerate(text.split("<FUNCTION_ARN>")):
+        if index:
+            parts.append(arn_of(function_id))
+        parts.append(piece)
+    return {
+        function_id: {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"Handler": "index.wait_step", "Runtime": "python3.12", "Timeout": 60},
+        },
+        WAIT_MACHINE: {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {"DefinitionString": {"Fn::Join": ["", parts]}, "StateMachineType": "STANDARD"},
+        },
+    }
+
+
+def long_wait(
+    import_id: str, *, handle_id: str, condition_id: str, timeout: int, interval: int, wait_timeout: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the handle and the wait condition, the custom resource's extra properties) for one import in "long" mode."""
+    resources = {
+        handle_id: {"Type": "AWS::CloudFormation::WaitConditionHandle"},
+        condition_id: {
+            "Type": "AWS::CloudFormation::WaitCondition",
+            "Properties": {"Handle": ref(handle_id), "Timeout": str(timeout), "Count": 1},
+            "DependsOn": [import_id],
+        },
+    }
+    properties = {
+        "WaitMode": "SIGNAL",
+        "WaitHandle": ref(handle_id),
+        "WaiterStateMachineArn": ref(WAIT_MACHINE),
+        "WaitTimeoutSeconds": str(timeout if wait_timeout is None else wait_timeout),
+        "WaitIntervalSeconds": str(interval),
+    }
+    return resources, properties
+
+
+def long_import_stack(
+    assembly: Assembly,
+    group: str,
+    imports: dict[str, ImportSpec],
+    *,
+    timeout: int = 43200,
+    interval: int = 300,
+    wait_ids: dict[str, tuple[str, str]] | None = None,
+    wait_timeout: int | None = None,
+    definition: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``import_stack`` in long mode: the waiter, and per import ``<id>WaitHandle`` and ``<id>Wait``.
+
+    ``wait_ids``: other (handle, condition) logical ids per import; ``wait_timeout``: what the custom
+    resource is told (default: the wait condition's Timeout).
+    """
+    resources = {**import_stack(assembly, group, imports), **waiter(definition)}
+    for import_id in imports:
+        handle_id, condition_id = (wait_ids or {}).get(import_id, (f"{import_id}WaitHandle", f"{import_id}Wait"))
+        extra, properties = long_wait(
+            import_id,
+            handle_id=handle_id,
+            condition_id=condition_id,
+            timeout=timeout,
+            interval=interval,
+            wait_timeout=wait_timeout,
+        )
+        resources.update(extra)
+        resources[import_id]["Properties"].update(properties)
+    return resources

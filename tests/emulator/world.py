@@ -12,6 +12,13 @@ bucket lets Personalize read everything in it, the role may read every bucket), 
 need no IAM; ``world.bucket(name, permissive=False)`` makes a bucket with no policy, and
 ``world.access`` takes exact policies (``put_bucket_policy``, ``put_role_policy``, ``set_bucket_key``,
 ``put_key_policy``; ``world.role`` and ``world.kms_key`` make a role or a key to use them on).
+
+Beyond Personalize and S3, the region runs what a long import waits with: ``world.lambdas`` and
+``world.states`` (Lambda functions and Step Functions STANDARD executions on the virtual clock,
+``step_functions.py``) and ``world.wait_handles`` (wait condition handle URLs and the signals PUT to
+them, ``wait_signals.py``). ``start_waiter`` and ``signal`` are the two callables a handler gets
+for them; executions run while a stack operation runs (the deployment engine steps them) or when a
+test moves the clock with ``run_background``.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ from tests.emulator.access import AccessModel, read_policy
 from tests.emulator.clock import VirtualClock
 from tests.emulator.server import EmulatorServer
 from tests.emulator.service import ACCOUNT, PersonalizeEmulator
+from tests.emulator.step_functions import LambdaFunctions, StepFunctions
+from tests.emulator.wait_signals import WaitHandles
 
 if TYPE_CHECKING:
     from mypy_boto3_personalize import PersonalizeClient
@@ -86,6 +95,31 @@ class World:
     # Per deployed stack instance (StackId), the export names it imports: an export in use by
     # another stack cannot be deleted with its stack.
     imports: dict[str, set[str]] = field(default_factory=dict)
+    lambdas: LambdaFunctions = field(init=False)
+    states: StepFunctions = field(init=False)
+    wait_handles: WaitHandles = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lambdas = LambdaFunctions(self.clock)
+        self.states = StepFunctions(self.clock, self.lambdas, region=self.region, account=self.account)
+        self.wait_handles = WaitHandles(self.clock, self.region)
+
+    # -- what a handler gets for long imports ------------------------------------------------------------
+    def start_waiter(self, state_machine_arn: str, execution_name: str, input_json: str) -> None:
+        """StartExecution of a STANDARD state machine of the region (ClientError as Step Functions answers)."""
+        self.states.start_execution(state_machine_arn, execution_name, input_json)
+
+    def signal(self, url: str, body: Mapping[str, str]) -> None:
+        """PUT a wait condition signal to a handle's URL (``wait_signals.SignalRejected`` if refused)."""
+        self.wait_handles.signal(url, body)
+
+    def signals(self, url: str) -> list[dict[str, str]]:
+        """The signal bodies a handle's URL received, in order."""
+        return self.wait_handles.signals(url)
+
+    def run_background(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass with no stack operation: executions run meanwhile."""
+        self.states.run_until(self.clock() + seconds)
 
     @property
     def access(self) -> AccessModel:

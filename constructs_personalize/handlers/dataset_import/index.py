@@ -93,6 +93,10 @@ JOB_NAME_HASH_CHARS = 16
 _UNSAFE_NAME_CHARS = re.compile(r"[^a-zA-Z0-9\-_]+")
 
 
+class SignalFailed(Exception):
+    """The wait condition could not be signalled; the waiter state machine retries the step."""
+
+
 class ImportFailed(Exception):
     """The deployment must fail; the message is what CloudFormation shows."""
 
@@ -496,7 +500,8 @@ class DatasetImportHandler:
                 "WaitHandle": wait.handle,
                 "UniqueId": request.job_name,
                 "Deadline": self._clock() + wait.timeout_seconds - SIGNAL_MARGIN_SECONDS,
-                "WaitIntervalSeconds": wait.interval_seconds,
+                # A Wait state's SecondsPath takes an integer.
+                "WaitIntervalSeconds": int(wait.interval_seconds),
             }
             # One execution per job and wait condition handle: a retried poll starts nothing new.
             handle_hash = hashlib.sha256(wait.handle.encode("utf-8")).hexdigest()[:8]
@@ -504,6 +509,11 @@ class DatasetImportHandler:
             try:
                 self._start_waiter(wait.state_machine_arn, name, json.dumps(waiter_input, sort_keys=True))
             except ClientError as error:
+                if _error_code(error) == "ExecutionAlreadyExists":
+                    # This job and handle are watched already (a retried poll, or an update that only
+                    # re-tagged the job): that execution signals the same wait condition.
+                    self._log(event, "waiter-exists", jobName=request.job_name, execution=name)
+                    return {"IsComplete": True, "Data": {"DatasetImportJobArn": job_arn, "JobName": request.job_name}}
                 raise ImportFailed(
                     f"starting the waiter for dataset import job {request.job_name!r} failed with "
                     f"{_error_code(error)}: {_error_message(error)}"
@@ -514,7 +524,19 @@ class DatasetImportHandler:
 
     # -- wait_step (the waiter state machine's task) ---------------------------------------
     def wait_step(self, event: Event) -> Response:
-        """One poll of a long wait: signal the wait condition once the job has ended or the wait is spent."""
+        """One poll of a long wait: signal the wait condition once the job has ended or the wait is spent.
+
+        It raises only when the signal itself cannot be sent (the state machine retries that): any other
+        error becomes a FAILURE signal, so the stack never waits out the whole timeout for nothing.
+        """
+        try:
+            return self._wait_step(event)
+        except SignalFailed:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported through the wait condition instead
+            return self._signal_once(event, "FAILURE", f"the import's waiter failed: {type(error).__name__}: {error}")
+
+    def _wait_step(self, event: Event) -> Response:
         name, job_arn = str(event.get("JobName")), str(event.get("JobArn"))
         try:
             job = self._client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
@@ -550,7 +572,10 @@ class DatasetImportHandler:
             "Reason": truncate(reason),
             "Data": str(event.get("JobArn")),
         }
-        self._signal(str(event.get("WaitHandle")), body)
+        try:
+            self._signal(str(event.get("WaitHandle")), body)
+        except Exception as error:
+            raise SignalFailed(f"signalling the wait condition failed: {type(error).__name__}: {error}") from error
         self._emit(json.dumps({"decision": "wait-signalled", "status": status, "jobName": event.get("JobName")}))
         return {**event, "Done": True, "Status": status}
 
