@@ -19,9 +19,9 @@ from constructs_personalize import DatasetImport, DatasetSchema, DataSource, Imp
 from tests.compositions import ENV, SAMPLE_DIR
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import COMPLETE
+from tests.emulator.samples import interactions_csv
 from tests.emulator.service import JobTiming
 from tests.emulator.step_functions import SUCCEEDED
-from tests.emulator.samples import interactions_csv
 from tests.emulator.world import ROLE_ARN, World
 
 pytestmark = pytest.mark.lifecycle
