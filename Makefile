@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: synth test lint typecheck unit lifecycle bench bench-preflight clean
+.PHONY: synth test lint typecheck unit lifecycle bench bench-preflight bench-synth clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench: $(VENV)/.installed
 
 bench-preflight: $(VENV)/.installed
 	$(PY) bench/preflight_speed.py
+
+bench-synth: $(VENV)/.installed
+	$(PY) bench/synth_cost.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
