@@ -79,15 +79,19 @@ def main(argv: Sequence[str] | None = None, *, client: Any = None) -> int:
     wait.add_argument("job_arn", help="arn:<partition>:personalize:<region>:<account>:dataset-import-job/<name>")
     wait.add_argument("--interval", type=float, default=30.0, help="seconds between polls (default 30)")
     wait.add_argument("--timeout", type=float, default=12 * 3600.0, help="seconds to wait at most (default 12 h)")
-    wait.add_argument("--progress", type=float, default=300.0, help="print the status at least this often (s)")
+    wait.add_argument(
+        "--progress", type=float, default=300.0, help="print the status at least this often, in seconds (default 300)"
+    )
     args = parser.parse_args(argv)
+    parts = args.job_arn.split(":")
+    if len(parts) < 6 or parts[2] != "personalize" or not parts[5].startswith("dataset-import-job/"):
+        print(f"not a dataset import job ARN: {args.job_arn!r}", file=sys.stderr)
+        return 3
     if client is None:
         try:
             import boto3  # noqa: PLC0415 - optional: the library itself needs no boto3
         except ImportError:
             print("the wait command needs boto3: pip install boto3", file=sys.stderr)
             return 3
-        parts = args.job_arn.split(":")
-        region = parts[3] if len(parts) > 3 and parts[3] else None
-        client = boto3.client("personalize", region_name=region)
+        client = boto3.client("personalize", region_name=parts[3] or None)
     return wait_for_job(client, args.job_arn, interval=args.interval, timeout=args.timeout, progress=args.progress)

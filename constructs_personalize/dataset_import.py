@@ -6,7 +6,17 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from aws_cdk import Annotations, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Size, Stack
+from aws_cdk import (
+    Annotations,
+    CfnWaitCondition,
+    CfnWaitConditionHandle,
+    CustomResource,
+    Duration,
+    Reference,
+    Size,
+    Stack,
+    Tokenization,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
@@ -187,7 +197,11 @@ class DatasetImport(Construct):
         """Data already in S3: its bucket and location; return the objects the grants cover."""
         assert source.uri is not None
         location = validators.split_data_location(source.uri)
-        self.bucket = source.bucket or s3.Bucket.from_bucket_name(self, "DataBucket", str(location.bucket_name))
+        self.bucket = (
+            source.bucket
+            or _bucket_named(str(location.bucket_name))
+            or s3.Bucket.from_bucket_name(self, "DataBucket", str(location.bucket_name))
+        )
         self.data_location = source.uri
         if location.key is None:
             Annotations.of(self).add_warning_v2(
@@ -283,6 +297,17 @@ def _properties(
         if data_version:
             properties["DataVersion"] = data_version
     return properties
+
+
+def _bucket_named(name: str) -> s3.Bucket | None:
+    """The app's own bucket behind ``f"s3://{bucket.bucket_name}/..."``, so its policy gets the grant."""
+    if not validators.is_token(name):
+        return None
+    token = Tokenization.reverse_string(name).first_token
+    if not isinstance(token, Reference) or not isinstance(token.target, s3.CfnBucket):
+        return None
+    bucket = token.target.node.scope
+    return bucket if isinstance(bucket, s3.Bucket) and bucket.bucket_name == name else None
 
 
 def _key_pattern(key: str | None) -> str:

@@ -40,6 +40,8 @@ class ImportWait:
         waiter polls the job every ``query_interval`` and signals the wait condition: success when the job is
         ACTIVE, failure with Personalize's ``failureReason``, or failure when ``timeout`` is spent.
         """
+        if not isinstance(timeout, Duration):
+            raise TypeError(f"ImportWait.up_to takes a Duration (e.g. Duration.hours(6)), got {timeout!r}")
         if not Token.is_unresolved(timeout):
             seconds = timeout.to_seconds()
             if not 60 <= seconds <= MAX_SIGNAL_WAIT_SECONDS:

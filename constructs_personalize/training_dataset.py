@@ -13,6 +13,8 @@ from constructs_personalize.import_options import ImportOptions
 from constructs_personalize.schema import DatasetSchema
 
 NAME_MAX = 63
+# The DatasetType values CloudFormation's AWS::Personalize::Dataset accepts.
+CLOUDFORMATION_DATASET_TYPES = ("Interactions", "Items", "Users")
 SCHEMA_SUFFIX = "-schema"
 
 
@@ -43,6 +45,13 @@ class TrainingDataset(Construct):
         :param options: Every ``DatasetImport`` option (``ImportOptions``), passed to the import as they are.
         """
         super().__init__(scope, id)
+        if schema.dataset_type.value not in CLOUDFORMATION_DATASET_TYPES:
+            accepted = ", ".join(CLOUDFORMATION_DATASET_TYPES)
+            raise ValueError(
+                f"TrainingDataset {self.node.path!r}: AWS::Personalize::Dataset takes {accepted} datasets only, "
+                f"got a {schema.dataset_type.value} schema: create that dataset outside CloudFormation and import "
+                "into it with DatasetImport"
+            )
         dataset_name = name or Names.unique_resource_name(
             self, max_length=NAME_MAX, separator="-", allowed_special_characters="-_"
         )

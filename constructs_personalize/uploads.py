@@ -13,6 +13,7 @@ function takes the AwsCliLayer of the first ``BucketDeployment`` it serves, so a
 from __future__ import annotations
 
 import hashlib
+import os
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,7 +136,10 @@ def _inspect(source: Path, staged: Path, *, subject: str) -> LocalFolder:
     try:
         folder = inspect_folder(staged, subject=subject)
     except ValueError as error:
-        raise ValueError(str(error).replace(str(staged), str(source))) from None
+        message = str(error)
+        for shown in (str(staged), os.path.relpath(staged)):
+            message = message.replace(shown, str(source))
+        raise ValueError(message) from None
     files = tuple(source / path.relative_to(staged) for path in folder.csv_files)
     return LocalFolder(source, files, folder.total_bytes)
 

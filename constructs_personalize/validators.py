@@ -84,6 +84,12 @@ def _validate_arn(label: str, arn: str, pattern: re.Pattern[str]) -> None:
 def parse_data_location(location: str) -> tuple[str, str]:
     """Check an ``s3://bucket/key`` location and return ``(bucket_name, key)``."""
     match = DATA_LOCATION_PATTERN.match(location)
+    bucket_name = location[len("s3://") :].partition("/")[0] if location.startswith("s3://") else ""
+    if bucket_name and "/" in location[len("s3://") :] and not match and len(location) <= DATA_LOCATION_MAX:
+        raise ValueError(
+            f"the data location {location!r} names an invalid S3 bucket {bucket_name!r}: bucket names are 3-63 "
+            "lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+        )
     if len(location) > DATA_LOCATION_MAX or not match:
         raise ValueError(
             f"the data location must be an s3://<bucket>/<key or prefix/> URI of at most {DATA_LOCATION_MAX} "
