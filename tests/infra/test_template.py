@@ -724,6 +724,15 @@ def test_waiter_state_machine_logs_everything_to_a_vended_group_and_is_traced(on
     )
     assert group["Properties"]["RetentionInDays"] == 365
     assert group["DeletionPolicy"] == "Retain"
+    # Tracing needs the waiter's role to write to X-Ray (the Provider sets no tracing itself).
+    role_id = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    xray = [
+        s
+        for logical, s in iter_policy_statements(one.to_json())
+        if any(r == {"Ref": role_id} for r in one.to_json()["Resources"][logical]["Properties"].get("Roles", []))
+        and "xray:PutTraceSegments" in s["Action"]
+    ]
+    assert xray and set(xray[0]["Action"]) >= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 # -- the custom resource ---------------------------------------------------------------------------
