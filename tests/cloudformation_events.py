@@ -10,10 +10,9 @@ import uuid
 from typing import Any
 
 from constructs_personalize import RESOURCE_TYPE
+from tests.constants import ACCOUNT, REGION
 
 __all__ = ["RESOURCE_TYPE", "custom_resource_event", "service_token"]
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 
 
 def service_token(region: str = REGION, account: str = ACCOUNT) -> str:

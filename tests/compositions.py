@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Stack
+from aws_cdk import App, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_personalize as personalize
@@ -28,11 +28,9 @@ from constructs_personalize import (
     ImportMode,
     TrainingDataset,
 )
+from tests.constants import SAMPLE_DIR, TEST_DATA
+from tests.infra.helpers import ENV
 
-ENV = Environment(account="123456789012", region="eu-west-1")
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = REPO / "data" / "interactions"
-TEST_DATA = REPO / "tests" / "data"
 LAKE_BUCKET = "acme-data-lake"
 LAKE_PREFIX = "personalize/interactions/"
 LAKE_READER = f"arn:aws:iam::{ENV.account}:role/team-lake-reader"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.constants import REPO
 
 
 def test_pinned_cli_synthesizes_the_example_offline(tmp_path: Path) -> None:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.constants import ACCOUNT
 from tests.emulator import importer
 from tests.emulator.clock import VirtualClock
-from tests.emulator.state import ACCOUNT, ACTIVE, DATASET_TYPES, DELETE_PENDING, IN_FLIGHT, Job, Resource, ServiceError
+from tests.emulator.state import ACTIVE, DATASET_TYPES, DELETE_PENDING, IN_FLIGHT, Job, Resource, ServiceError
 from tests.emulator.tagging import TagStore
 
 

@@ -25,13 +25,13 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tests.constants import ACCOUNT
 from tests.emulator import importer, jobs
 from tests.emulator.access import AccessModel
 from tests.emulator.catalog import CatalogOperations
 from tests.emulator.clock import VirtualClock
 from tests.emulator.shapes import validation_errors, validation_message
 from tests.emulator.state import (
-    ACCOUNT,
     ACTIVE,
     DELETE_PENDING,
     FAILED,

@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-ACCOUNT = "123456789012"
 PENDING, IN_PROGRESS, ACTIVE, FAILED = "CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE", "CREATE FAILED"
 IN_FLIGHT = frozenset({PENDING, IN_PROGRESS})
 DELETE_PENDING = "DELETE PENDING"

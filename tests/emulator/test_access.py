@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests.constants import ROLE_ARN
 from tests.emulator.access import AWS_MANAGED_S3_KEY, DENIED_PREFIX, KEY_ACTIONS, key_policy, read_policy
 from tests.emulator.samples import interactions_csv
-from tests.emulator.world import ROLE_ARN, World
+from tests.emulator.world import World
 
 BUCKET = "locked-data"
 

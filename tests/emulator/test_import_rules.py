@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.constants import ROLE_ARN
 from tests.emulator.samples import interactions_csv
 from tests.emulator.tagging import MAX_TAGS_PER_RESOURCE
-from tests.emulator.world import ROLE_ARN, World
+from tests.emulator.world import World
 
 if TYPE_CHECKING:
     from mypy_boto3_personalize.type_defs import TagTypeDef

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.constants import ROLE_ARN
 from tests.emulator.samples import HEADER, interactions_csv, with_line
 from tests.emulator.service import MAX_JOBS_IN_FLIGHT, JobTiming, ServiceError
-from tests.emulator.world import INTERACTIONS_SCHEMA, ROLE_ARN, World
+from tests.emulator.world import INTERACTIONS_SCHEMA, World
 
 BUCKET = "training-data"
 

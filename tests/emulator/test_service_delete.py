@@ -7,8 +7,9 @@ from typing import Any, Literal
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.constants import ROLE_ARN
 from tests.emulator.samples import interactions_csv
-from tests.emulator.world import INTERACTIONS_SCHEMA, ROLE_ARN, World
+from tests.emulator.world import INTERACTIONS_SCHEMA, World
 
 BUCKET = "training-data"
 

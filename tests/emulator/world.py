@@ -38,6 +38,7 @@ import botocore.endpoint
 from botocore.config import Config
 from moto import mock_aws
 
+from tests.constants import REGION, ROLE_ARN
 from tests.emulator.access import AccessModel, read_policy
 from tests.emulator.clock import VirtualClock
 from tests.emulator.server import EmulatorServer
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
     from mypy_boto3_personalize import PersonalizeClient
     from mypy_boto3_s3 import S3Client
 
-REGION = "eu-west-1"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/personalize-import"
 
 INTERACTIONS_SCHEMA = json.dumps(
     {

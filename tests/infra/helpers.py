@@ -13,12 +13,9 @@ from cfnlint.api import ManualArgs, lint
 
 from constructs_personalize import DataSource
 from constructs_personalize.nag import SKIP_CONTEXT_KEY
+from tests.constants import ACCOUNT, REGION, SAMPLE_DIR
 
-DATASET_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/INTERACTIONS"
-ITEMS_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/ITEMS"
-ENV = Environment(account="123456789012", region="eu-west-1")
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_DIR = REPO / "data" / "interactions"
+ENV = Environment(account=ACCOUNT, region=REGION)
 ACK_METADATA = "aws:cdk:acknowledged-rules"
 
 

@@ -12,15 +12,8 @@ from aws_cdk.assertions import Template
 
 import app as example
 from constructs_personalize import DatasetImport, DataStore
-from tests.infra.helpers import (
-    DATASET_ARN,
-    acknowledgements,
-    cfn_lint_errors,
-    nag_findings,
-    new_app,
-    sample_source,
-    stack_in,
-)
+from tests.constants import DATASET_ARN
+from tests.infra.helpers import acknowledgements, cfn_lint_errors, nag_findings, new_app, sample_source, stack_in
 from tests.infra.test_template import three_imports
 
 

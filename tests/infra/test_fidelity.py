@@ -22,16 +22,8 @@ from constructs import Construct
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode
 from constructs_personalize.handlers.dataset_import import index
-from tests.infra.helpers import (
-    DATASET_ARN,
-    ENV,
-    ITEMS_ARN,
-    SAMPLE_DIR,
-    cfn_lint_errors,
-    evaluate,
-    iter_policy_statements,
-    sample_source,
-)
+from tests.constants import DATASET_ARN, ITEMS_ARN, SAMPLE_DIR
+from tests.infra.helpers import ENV, cfn_lint_errors, evaluate, iter_policy_statements, sample_source
 
 PERSONALIZE = {"Service": "personalize.amazonaws.com"}
 STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/{}/{}"

@@ -17,7 +17,8 @@ from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, Imp
 from constructs_personalize.handlers.dataset_import import index
 from constructs_personalize.job_name import Place, job_name_prefix
 from constructs_personalize.validators import validate_job_name
-from tests.infra.helpers import DATASET_ARN, ENV
+from tests.constants import DATASET_ARN
+from tests.infra.helpers import ENV
 
 STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/Names/0c2f44a0-0000-4000-8000-000000000001"
 

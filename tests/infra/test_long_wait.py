@@ -12,7 +12,8 @@ from aws_cdk import aws_personalize as personalize
 from aws_cdk.assertions import Template
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, ImportMode, ImportWait
-from tests.infra.helpers import DATASET_ARN, ENV, ITEMS_ARN, SAMPLE_DIR, cfn_lint_errors, nag_findings, new_app
+from tests.constants import DATASET_ARN, ITEMS_ARN, SAMPLE_DIR
+from tests.infra.helpers import ENV, cfn_lint_errors, nag_findings, new_app
 
 GROUP = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/shop"
 

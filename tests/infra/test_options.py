@@ -22,7 +22,8 @@ from constructs_personalize import (
     TrainingDataset,
 )
 from constructs_personalize.import_options import OPTION_NAMES
-from tests.infra.helpers import ENV, SAMPLE_DIR
+from tests.constants import SAMPLE_DIR
+from tests.infra.helpers import ENV
 
 GROUP_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/shop"
 ROLE_ARN = "arn:aws:iam::123456789012:role/team-reader"

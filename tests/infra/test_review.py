@@ -12,7 +12,8 @@ from aws_cdk.assertions import Template
 
 from constructs_personalize import DatasetImport, DatasetSchema, DataSource, Field, ImportWait, TrainingDataset
 from constructs_personalize.cli import main
-from tests.infra.helpers import DATASET_ARN, ENV, SAMPLE_DIR
+from tests.constants import DATASET_ARN, SAMPLE_DIR
+from tests.infra.helpers import ENV
 
 GROUP = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/shop"
 

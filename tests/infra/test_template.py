@@ -19,16 +19,8 @@ from constructs import Construct, IConstruct
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode
 from constructs_personalize.provider import DatasetImportProvider
-from tests.infra.helpers import (
-    DATASET_ARN,
-    ITEMS_ARN,
-    SAMPLE_DIR,
-    evaluate,
-    iter_policy_statements,
-    new_app,
-    sample_source,
-    stack_in,
-)
+from tests.constants import DATASET_ARN, ITEMS_ARN, SAMPLE_DIR
+from tests.infra.helpers import evaluate, iter_policy_statements, new_app, sample_source, stack_in
 
 PERSONALIZE = {"Service": "personalize.amazonaws.com"}
 STORE = "ConstructsPersonalizeDataStore"

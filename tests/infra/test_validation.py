@@ -16,7 +16,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from constructs_personalize import DatasetImport, DataSource, DataStore
-from tests.infra.helpers import DATASET_ARN, ENV, SAMPLE_DIR
+from tests.constants import DATASET_ARN, SAMPLE_DIR
+from tests.infra.helpers import ENV
 
 
 @pytest.fixture

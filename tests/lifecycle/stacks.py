@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import App, Environment, Stack
+from aws_cdk import App, Stack
 from aws_cdk import aws_personalize as personalize
 
 from app import INTERACTIONS_SCHEMA, build_app
 from constructs_personalize import DatasetImport, DataSource
+from tests.constants import SAMPLE_DIR
 from tests.emulator.samples import interactions_csv
+from tests.infra.helpers import ENV
 
 STACK = "LifecycleStack"
 EXAMPLE_STACK = "PersonalizeImportExample"
 BATCH = 6  # one more than Personalize's 5 import jobs in flight
-ENV = Environment(account="123456789012", region="eu-west-1")
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_DIR = REPO / "data" / "interactions"
 
 
 def _app(outdir: Path) -> App:

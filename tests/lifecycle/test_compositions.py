@@ -23,10 +23,11 @@ from constructs import Construct
 
 from constructs_personalize import RESOURCE_TYPE
 from tests.compositions import COMPOSITIONS, LAKE_BUCKET, LAKE_PREFIX, LAKE_READER, Composition
+from tests.constants import ROLE_ARN
 from tests.emulator.access import read_policy
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import Deployment
-from tests.emulator.world import ROLE_ARN, World
+from tests.emulator.world import World
 
 pytestmark = pytest.mark.lifecycle
 

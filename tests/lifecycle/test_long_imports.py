@@ -16,13 +16,14 @@ from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_personalize as personalize
 
 from constructs_personalize import DatasetImport, DatasetSchema, DataSource, ImportWait
-from tests.compositions import ENV, SAMPLE_DIR
+from tests.constants import ROLE_ARN, SAMPLE_DIR
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import COMPLETE
 from tests.emulator.samples import interactions_csv
 from tests.emulator.service import JobTiming
 from tests.emulator.step_functions import SUCCEEDED
-from tests.emulator.world import ROLE_ARN, World
+from tests.emulator.world import World
+from tests.infra.helpers import ENV
 
 pytestmark = pytest.mark.lifecycle
 HOUR = 3600

@@ -21,8 +21,9 @@ from constructs_personalize import (
     TrainingDataset,
 )
 from constructs_personalize.preflight import assets, cache, validate_data
+from tests.constants import DATASET_ARN, SAMPLE_DIR
 from tests.emulator.samples import interactions_csv
-from tests.infra.helpers import DATASET_ARN, ENV, SAMPLE_DIR
+from tests.infra.helpers import ENV
 
 SCHEMA = DatasetSchema.interactions()
 

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from constructs_personalize import DatasetSchema, DataSummary, DataValidationError, Field, validate_data
 from constructs_personalize.preflight import fast
+from tests.constants import ROLE_ARN
 from tests.emulator.samples import interactions_csv
 from tests.emulator.service import JobTiming
-from tests.emulator.world import ROLE_ARN, personalize_world
+from tests.emulator.world import personalize_world
 
 SCHEMA = DatasetSchema.interactions(
     Field.string("DEVICE", categorical=True, nullable=True), Field.float("PRICE", nullable=True)

@@ -12,9 +12,9 @@ from botocore.stub import Stubber
 
 from constructs_personalize.handlers.dataset_import import index
 from tests.cloudformation_events import custom_resource_event, service_token
+from tests.constants import DATASET_ARN, ROLE_ARN
+from tests.emulator.clock import VirtualClock
 
-DATASET_ARN = "arn:aws:personalize:eu-west-1:123456789012:dataset/shop/INTERACTIONS"
-ROLE_ARN = "arn:aws:iam::123456789012:role/personalize-import"
 JOB_NAME = "Interactions-0123456789abcdef"
 JOB_ARN = f"arn:aws:personalize:eu-west-1:123456789012:dataset-import-job/{JOB_NAME}"
 LOCATION = "s3://training-data/Interactions-1a2b3c4d/"
@@ -63,22 +63,11 @@ def create_params(name: str = JOB_NAME, **extra: Any) -> dict[str, Any]:
 
 
 @dataclass
-class FakeClock:
-    now: float = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
 class Harness:
     """A handler wired to a stubbed client, a fake clock and a captured log."""
 
     stubber: Stubber
-    clock: FakeClock
+    clock: VirtualClock
     handler: index.DatasetImportHandler
     lines: list[str] = field(default_factory=list)
 
@@ -111,7 +100,7 @@ def harness() -> Iterator[Harness]:
     client = boto3.client(
         "personalize", region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test"
     )
-    clock = FakeClock()
+    clock = VirtualClock()
     lines: list[str] = []
     handler = index.DatasetImportHandler(client, clock=clock, wait_budget_seconds=BUDGET, emit=lines.append)
     with Stubber(client) as stubber:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 from constructs_personalize.cli import main, wait_for_job
+from tests.constants import ROLE_ARN
 from tests.emulator.samples import interactions_csv
 from tests.emulator.service import JobTiming
-from tests.emulator.world import ROLE_ARN, World
+from tests.emulator.world import World
 
 
 def _job(world: World, body: bytes, timing: JobTiming) -> str:

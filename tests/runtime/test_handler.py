@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 
 from constructs_personalize.handlers.dataset_import import index
+from tests.constants import DATASET_ARN, ROLE_ARN
 from tests.runtime.conftest import (
     BUDGET,
-    DATASET_ARN,
     JOB_ARN,
     JOB_NAME,
     QUERY_INTERVAL,
     RESPONSE_URL,
-    ROLE_ARN,
     Harness,
     create_params,
     job,

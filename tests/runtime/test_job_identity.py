@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from constructs_personalize.handlers.dataset_import import index
-from tests.runtime.conftest import DATASET_ARN, JOB_ARN, LOCATION, ROLE_ARN, Harness, job, props
+from tests.constants import DATASET_ARN, ROLE_ARN
+from tests.runtime.conftest import JOB_ARN, LOCATION, Harness, job, props
 
 STACK_A = "arn:aws:cloudformation:eu-west-1:123456789012:stack/RecsDev/6a1f0c20-0000-4000-8000-000000000001"
 STACK_B = "arn:aws:cloudformation:eu-west-1:123456789012:stack/RecsPr123/6a1f0c20-0000-4000-8000-000000000002"

@@ -13,7 +13,8 @@ from botocore.stub import Stubber
 
 from constructs_personalize.handlers.dataset_import import index
 from tests.cloudformation_events import custom_resource_event
-from tests.runtime.conftest import BUDGET, JOB_ARN, JOB_NAME, FakeClock, create_params, job, props
+from tests.emulator.clock import VirtualClock
+from tests.runtime.conftest import BUDGET, JOB_ARN, JOB_NAME, create_params, job, props
 
 HANDLE = "https://cloudformation-waitcondition-eu-west-1.s3.amazonaws.com/arn%3Aaws/Bulk/abc?X-Amz-Signature=x"
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:LongWaiter"
@@ -35,7 +36,7 @@ def long_props(**overrides: Any) -> dict[str, Any]:
 @dataclass
 class Long:
     stubber: Stubber
-    clock: FakeClock
+    clock: VirtualClock
     handler: index.DatasetImportHandler
     executions: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     signals: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -44,7 +45,7 @@ class Long:
 @pytest.fixture
 def long() -> Iterator[Long]:
     client = boto3.client("personalize", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t")
-    clock = FakeClock()
+    clock = VirtualClock()
     harness = Long(Stubber(client), clock, index.DatasetImportHandler(client))
 
     def start_waiter(machine: str, name: str, waiter_input: str) -> None:
