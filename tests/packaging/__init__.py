@@ -1,0 +1,1 @@
+"""Tests of the built wheel, installed and used as a new user would."""
