@@ -29,7 +29,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy constructs_personalize app.py scripts tests bench
+	$(VENV)/bin/mypy constructs_personalize app.py scripts tests bench integ
 	$(VENV)/bin/mypy constructs_personalize/handlers/dataset_import
 
 unit: $(VENV)/.installed node_modules/.installed
@@ -52,3 +52,10 @@ bench-synth: $(VENV)/.installed
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+# Compatibility runs, each in a venv of its own (.venv-compat-py3NN, .venv-cdk-lowest, .venv-cdk-newest):
+# the handler's tests on the newest Python here, the whole suite on the lowest aws-cdk-lib pyproject.toml
+# claims and on the newest one the package index has. One summary line per run; see scripts/compat.sh.
+.PHONY: compat
+compat: node_modules/.installed
+	PYTHON="$(PYTHON)" bash scripts/compat.sh
