@@ -1,4 +1,4 @@
-"""Synth-time validation: a ValueError naming the bad value, for every rule (§5)."""
+"""Synth-time validation: a ValueError naming the bad value, for every rule (README, "Errors caught at synth")."""
 
 from __future__ import annotations
 
