@@ -31,11 +31,12 @@ from aws_cdk import aws_personalize as personalize
 from constructs_personalize import DatasetImport, DatasetSchema, DataSource, ImportWait
 from constructs_personalize.handlers.dataset_import import index
 from tests.cloudformation_events import custom_resource_event, service_token
+from tests.constants import ROLE_ARN
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.samples import interactions_csv
 from tests.emulator.service import JobTiming
-from tests.emulator.world import ROLE_ARN, World, personalize_world
+from tests.emulator.world import World, personalize_world
 
 PENDING = 30.0
 # Job durations (pending + running) that do not line up with the poll grid, from 1 minute to 58.
