@@ -73,3 +73,16 @@ def test_fails_for_a_training_dataset_cloudformation_cannot_create() -> None:
             schema=schema,
             data=DataSource.from_uri("s3://actions-data/actions/"),
         )
+
+
+def test_files_excluded_from_the_upload_are_not_held_against_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "interactions.csv").write_bytes((SAMPLE_DIR / "interactions.csv").read_bytes())
+    (tmp_path / "README.md").write_text("notes")
+    imp = DatasetImport(
+        Stack(App(), "S", env=ENV),
+        "Imp",
+        dataset_arn=DATASET_ARN,
+        data=DataSource.from_asset(tmp_path, exclude=["README.md"]),
+        schema=DatasetSchema.interactions(),
+    )
+    assert imp.data_summary is not None and imp.data_summary.files == 1
