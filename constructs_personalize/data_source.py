@@ -77,7 +77,3 @@ class DataSource:
                 "DataSource.from_bucket(bucket, key)"
             )
         return cls(uri=uri)
-
-    @property
-    def is_local(self) -> bool:
-        return self.local_path is not None
