@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: synth test lint typecheck unit lifecycle bench bench-preflight bench-synth clean
+.PHONY: synth test lint typecheck unit lifecycle bench bench-preflight bench-synth bench-makespan clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-preflight: $(VENV)/.installed
 
 bench-synth: $(VENV)/.installed
 	$(PY) bench/synth_cost.py
+
+bench-makespan: $(VENV)/.installed
+	$(PY) bench/makespan.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -17,14 +17,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
 
+from constructs_personalize import limits
+from constructs_personalize.key_grants import PERSONALIZE, grant_key, same_stack
 from constructs_personalize.nag import acknowledge_at_synth
 
-PERSONALIZE = "personalize.amazonaws.com"
 STORE_ID = "ConstructsPersonalizeDataStore"
-# AWS's key-policy statement for dataset import jobs: these five actions, for the role and the service.
-KMS_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant", "kms:ListGrants")
-# What the role itself needs to read objects encrypted under the key (no new data keys for reading).
-KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 
 
 # Every BucketDeployment tags its destination bucket once (aws-cdk:cr-owned:<prefix>:<hash>) and a
@@ -56,8 +53,9 @@ class DataStore(Construct):
         :param bucket: A bucket of your own to upload into (a data lake). If this app manages it, its bucket
             policy gets Personalize's read statement per prefix; otherwise the synth warns with the statement
             to add. Default: - a private, encrypted, TLS-only bucket with server access logs is created
-        :param encryption_key: Customer managed KMS key of the created bucket; its key policy gets AWS's
-            statement for dataset import jobs. Default: - S3-managed encryption
+        :param encryption_key: Customer managed KMS key of the created bucket. A key of the store's own
+            stack gets AWS's key-policy statement for dataset import jobs (the store's role and the service);
+            for any other key the synth warns with that statement. Default: - S3-managed encryption
         :param server_access_logs_bucket: Where the created bucket writes its access logs.
             Default: - a logs bucket is created beside it
         :param removal_policy: What happens to the created buckets when the stack deletes them; with DESTROY
@@ -104,6 +102,10 @@ class DataStore(Construct):
             self._bucket = _create_bucket(
                 self, removal_policy=removal, encryption_key=key, server_access_logs_bucket=logs
             )
+            if key is not None and same_stack(key, self):
+                # Here, in the key's stack, whichever stack imports: a key policy that named the role
+                # from an importing stack would make the key's stack depend on that one.
+                grant_key(self, key, self.role, warn=False)
         return self._bucket
 
     @property
@@ -153,6 +155,7 @@ class _BucketGrants:
     role_read: iam.PolicyStatement
     service_read: iam.PolicyStatement
     service_added: bool
+    role_added: bool
     waits: list[IDependable]
     wildcards: list[str] = field(default_factory=list)
 
@@ -160,8 +163,9 @@ class _BucketGrants:
 class ReadGrants:
     """The read grants of a stack's imports: one set of statements per (role, bucket), built once.
 
-    Every import adds only its objects (``add_resources``) to the same statements, so the role's policy,
-    the bucket policy and the key policy grow by one resource per import, not by whole statements.
+    Every import adds only its objects (``add_resources``) to the same statements, so the role's policy
+    and the bucket policy grow by one resource per import, not by whole statements (a key policy not at all);
+    ``limits.py`` refuses the import that would take the role's or the bucket's policy past its size limit.
     """
 
     def __init__(self) -> None:
@@ -176,12 +180,21 @@ class ReadGrants:
         objects = bucket.arn_for_objects(key_pattern)
         pair = (role.node.path, bucket.node.path)
         grants = self._grants.get(pair)
+        first = grants is None
         if grants is None:
             grants = self._grants[pair] = self._first_grant(imp, bucket, objects, role)
         else:
             grants.role_read.add_resources(objects)
             if grants.service_added:
                 grants.service_read.add_resources(objects)
+        limits.PolicyBudget.of(imp).charge_read(
+            role if grants.role_added else None,
+            bucket if grants.service_added else None,
+            key_pattern,
+            imp.node.path,
+            source=bucket,
+            first=first,
+        )
         if not grants.service_added:
             _cannot_change(imp, "bucket policy", "the bucket", _service_read(bucket, objects))
         if "*" in key_pattern:
@@ -191,8 +204,10 @@ class ReadGrants:
     def _first_grant(self, imp: Construct, bucket: s3.IBucket, objects: str, role: iam.IRole) -> _BucketGrants:
         role_read = iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects])
         waits: list[IDependable] = []
+        role_added = False
         for statement in (role_read, iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])):
             result = role.add_to_principal_policy(statement)
+            role_added = role_added or result.statement_added
             if result.policy_dependable is not None:
                 waits.append(result.policy_dependable)
         service_read = _service_read(bucket, objects)
@@ -201,8 +216,8 @@ class ReadGrants:
             waits.append(bucket.policy)
         key = bucket.encryption_key
         if key is not None:
-            waits += _grant_key(imp, key, role)
-        grants = _BucketGrants(role_read, service_read, added, waits)
+            waits += grant_key(imp, key, role)
+        grants = _BucketGrants(role_read, service_read, added, role_added, waits)
         # On the role: its DefaultPolicy, or the Policy CDK attaches to an imported mutable role.
         acknowledge_at_synth(
             role,
@@ -221,23 +236,6 @@ def _service_read(bucket: s3.IBucket, objects: str) -> iam.PolicyStatement:
         actions=["s3:GetObject", "s3:ListBucket"],
         resources=[bucket.bucket_arn, objects],
     )
-
-
-def _grant_key(imp: Construct, key: kms.IKey, role: iam.IRole) -> list[IDependable]:
-    # For an import job only the key policy counts, naming both the role and the service.
-    statement = iam.PolicyStatement(
-        sid="PersonalizeDatasetImportUseOfTheKey",
-        principals=[iam.ServicePrincipal(PERSONALIZE), iam.ArnPrincipal(role.role_arn)],
-        actions=list(KMS_ACTIONS),
-        resources=["*"],  # in a key policy "*" means this key
-    )
-    # A key in another stack must not name this stack's role: that stack would then depend on this one.
-    same_stack = Stack.of(key) is Stack.of(imp) or Stack.of(key).node.path == Stack.of(imp).node.path
-    if not (same_stack and key.add_to_resource_policy(statement).statement_added):
-        _cannot_change(imp, "key policy", "the KMS key", statement)
-        return []
-    role.add_to_principal_policy(iam.PolicyStatement(actions=list(KMS_READ_ACTIONS), resources=[key.key_arn]))
-    return [key]
 
 
 def _cannot_change(imp: Construct, what: str, owner: str, statement: iam.PolicyStatement) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import weakref
 from collections.abc import Mapping
 
 from aws_cdk import (
@@ -22,7 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
 from typing_extensions import Unpack
 
-from constructs_personalize import validators
+from constructs_personalize import generations, validators
 from constructs_personalize.data_source import DataSource
 from constructs_personalize.data_store import DataStore
 from constructs_personalize.import_mode import ImportMode
@@ -84,6 +83,8 @@ class DatasetImport(Construct):
         tags = options.get("tags")
         wait = options.get("wait") or ImportWait.within_deployment()
         wait.check_polls(query_interval, place.path)
+        if wait.mode == "COMPLETION":
+            _count_waiting_import(self, place)
         # Validate first, build second: nothing is created for options that cannot work.
         _validate(
             dataset_arn,
@@ -113,7 +114,6 @@ class DatasetImport(Construct):
         else:
             key_pattern = self._in_s3(source)
         waits += provider.read_grants.grant(self, self.bucket, key_pattern, self.role)
-        waits.append(provider.grant_import(self, self.role, dataset_arn))
 
         properties = _properties(
             dataset_arn=dataset_arn,
@@ -126,7 +126,9 @@ class DatasetImport(Construct):
             job_name_prefix=job_name_prefix(place),
             data_version=data_version,
         )
+        identity = generations.identity_digest(self, properties)
         handle = self._wait_handle(wait, properties, provider, query_interval)
+        properties[generations.AFTER_JOB] = generations.after_job(provider.import_order, dataset_arn, place.path)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -140,6 +142,23 @@ class DatasetImport(Construct):
         self.resource.node.add_dependency(*waits)
         self.wait_condition: CfnWaitCondition | None = None
         """With ``ImportWait.up_to``: the wait condition the waiter signals when the job ends, else None."""
+        self._wait_and_order(
+            handle, wait, waits, provider=provider, dataset_arn=dataset_arn, mode=mode, place=place, identity=identity
+        )
+
+    def _wait_and_order(
+        self,
+        handle: CfnWaitConditionHandle | None,
+        wait: ImportWait,
+        waits: list[IDependable],
+        *,
+        provider: DatasetImportProvider,
+        dataset_arn: str,
+        mode: str,
+        place: Place,
+        identity: str,
+    ) -> None:
+        """The long wait's condition, and this import's place in its dataset's order."""
         if handle is not None:
             assert wait.timeout is not None
             self.wait_condition = CfnWaitCondition(
@@ -150,13 +169,18 @@ class DatasetImport(Construct):
                 count=1,
             )
             self.wait_condition.node.add_dependency(self.resource)
-        provider.order_import(
-            self.resource,
+            # The handle's URL has an undocumented lifetime: create it no earlier than the import can begin.
+            handle.node.add_dependency(*waits)
+            generations.follow_full_import(provider.import_order, dataset_arn, place.path, handle, self.wait_condition)
+        provider.import_order.add(
+            handle or self.resource,
             self.wait_condition or self.resource,
             dataset_arn,
             mode,
             waits=wait.mode != "NONE",
             requested_by=place.path,
+            job_name=self.job_name,
+            identity=identity,
         )
 
     def _upload(
@@ -221,10 +245,12 @@ class DatasetImport(Construct):
             return None
         # A WaitCondition cannot be updated: each job gets its own handle and condition, whose ids follow
         # what names the job, so an unchanged deploy keeps them and a changed one waits for the new job.
-        identity = {k: v for k, v in properties.items() if k not in ("RoleArn", "Tags", "WaitMode")}
-        digest = hashlib.sha256(json.dumps(Stack.of(self).resolve(identity), sort_keys=True).encode("utf-8"))
-        handle = CfnWaitConditionHandle(self, f"WaitHandle{digest.hexdigest()[:8]}")
+        # The timeout is part of the id too: CloudFormation does not support updating a WaitCondition's
+        # Timeout, so a changed wait gets a new handle and condition.
         assert wait.timeout is not None  # ImportWait.up_to
+        timeout = str(int(wait.timeout.to_seconds()))
+        digest = generations.identity_digest(self, properties, WaitTimeoutSeconds=timeout)
+        handle = CfnWaitConditionHandle(self, f"WaitHandle{digest[:8]}")
         properties.update(
             WaitHandle=handle.ref,
             WaiterStateMachineArn=provider.long_waiter.state_machine_arn,
@@ -319,6 +345,25 @@ def _key_pattern(key: str | None) -> str:
 
 def _mebibytes(size: Size | None) -> int | None:
     return None if size is None else int(size.to_mebibytes())
+
+
+# Personalize runs at most 5 import jobs per account and region at once (not adjustable, shared).
+QUOTA_SLOTS = 5
+_WAITING_IMPORTS: weakref.WeakKeyDictionary[Stack, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _count_waiting_import(imp: Construct, place: Place) -> None:
+    """Warn from the sixth import that holds the deployment within its custom resource's hour."""
+    waiting = _WAITING_IMPORTS.setdefault(place.stack, [])
+    waiting.append(place.path)
+    if len(waiting) > QUOTA_SLOTS:
+        Annotations.of(imp).add_warning_v2(
+            "constructs_personalize:importQuota",
+            f"stack {place.stack.stack_name} has {len(waiting)} imports that wait within the deployment (at most 1 "
+            f"hour each), but Personalize runs at most {QUOTA_SLOTS} import jobs per account and region at once, "
+            "shared with everyone there: an import still waiting for a slot at the end of its hour fails the deploy. "
+            "Use wait=ImportWait.up_to(...) to wait for a slot for up to 12 hours",
+        )
 
 
 def _default_prefix(place: Place) -> str:

@@ -1,21 +1,17 @@
 """The one custom resource provider every ``DatasetImport`` in a stack shares.
 
 One set of Lambda functions, one waiter state machine and their roles per stack, however many
-imports the stack has. Nothing shared here names a resource of one import: each import grants the
-handler what it needs (pass its role, import into its dataset) in a policy of its own, under the
-import. Otherwise ``b.node.add_dependency(a)`` between two imports would make a circular template
-(b's resources wait for a's, a's import waits for the shared policy, the shared policy names b's role).
+imports the stack has. Nothing shared here names a resource of one import, and nothing here grows
+with the imports: the functions that start jobs hold constant, stack-level grants (``start_grants.py``).
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -23,11 +19,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from aws_cdk import custom_resources as cr
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from constructs_personalize.data_store import ReadGrants
 from constructs_personalize.job_name import Place
 from constructs_personalize.nag import acknowledge, acknowledge_at_synth, acknowledge_later, flatten_reference
+from constructs_personalize.ordering import ImportOrder
+from constructs_personalize.start_grants import StartWildcards, acknowledge_start_imports, grant_start_imports
 from constructs_personalize.validators import MIN_MARGIN_SECONDS
 
 PROVIDER_ID = "ConstructsPersonalizeDatasetImportProvider"
@@ -41,7 +39,6 @@ UPLOAD_REASON = (
     "Granted by aws_s3_deployment.BucketDeployment: it syncs whole prefixes, so it lists, reads, "
     "writes and prunes every object under them, in the CDK asset bucket and the data bucket."
 )
-PERSONALIZE = "personalize.amazonaws.com"
 
 
 def wait_budget_seconds(query_interval: Duration, total_timeout: Duration) -> int:
@@ -97,7 +94,6 @@ class DatasetImportProvider(Construct):
         self._first_requester = requested_by
         self.read_grants = ReadGrants()
         """The read grants of the stack's imports (one set of statements per role and bucket)."""
-        stack = Stack.of(self)
 
         framework_logs = _log_group(self, "FrameworkLogs")
         # Step Functions log groups go under /aws/vendedlogs/: CloudWatch Logs then needs no resource
@@ -108,19 +104,8 @@ class DatasetImportProvider(Construct):
 
         # One role for both handlers; its log permissions are added per function below.
         self.handler_role = iam.Role(self, "HandlerRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        job_arns = stack.format_arn(service="personalize", resource="dataset-import-job", resource_name="*")
-        self.handler_role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="StartDescribeAndTagImportJobs",
-                actions=[
-                    "personalize:CreateDatasetImportJob",
-                    "personalize:DescribeDatasetImportJob",
-                    "personalize:TagResource",
-                    "personalize:UntagResource",
-                ],
-                resources=[job_arns],
-            )
-        )
+        # The handler also re-tags jobs whose tags changed; the waiter only tags the jobs it starts.
+        wildcards = grant_start_imports(self.handler_role, untag=True)
 
         self._budget = str(wait_budget_seconds(query_interval, total_timeout))
         self._code = lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"])
@@ -145,8 +130,9 @@ class DatasetImportProvider(Construct):
             ),
         )
         self._trace_waiter()
-        self._acknowledge(job_arns)
-        self._order: dict[str, list[_Ordered]] = {}
+        self._acknowledge(wildcards)
+        self.import_order = ImportOrder(self)
+        """The order the stack's imports of each dataset run in (``ordering.py``)."""
         self._upload_buckets: list[s3.IBucket] = []
         self._upload_bucket_paths: set[str] = set()
         self._prefixes: dict[str, list[tuple[str, str]]] = {}
@@ -188,65 +174,12 @@ class DatasetImportProvider(Construct):
         """CloudFormation's wait for the custom resource: the provider's total_timeout (at most 1 hour)."""
         return self.total_timeout
 
-    def grant_import(self, scope: Construct, role: iam.IRole, dataset_arn: str) -> iam.Policy:
-        """A policy under ``scope`` (the import) that lets the handler pass ``role`` and import into ``dataset_arn``.
-
-        It lives with the import, so ordering imports (``node.add_dependency``) never makes a cycle
-        through the shared handler role; the import's custom resource waits for it.
-        """
-        return iam.Policy(
-            scope,
-            "HandlerAccess",
-            roles=[self.handler_role],
-            statements=[
-                iam.PolicyStatement(
-                    actions=["iam:PassRole"],
-                    resources=[role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": PERSONALIZE}},
-                ),
-                # DescribeDataset: a job found under a taken name must not predate the dataset.
-                iam.PolicyStatement(
-                    actions=["personalize:CreateDatasetImportJob", "personalize:DescribeDataset"],
-                    resources=[dataset_arn],
-                ),
-            ],
-        )
-
-    def order_import(
-        self, start: IConstruct, done: IConstruct, dataset_arn: str, import_mode: str, *, waits: bool, requested_by: str
-    ) -> None:
-        """Run the imports of one dataset one after the other: FULL first, then in declaration order.
-
-        Personalize rejects an INCREMENTAL import before the dataset has bulk data. Each import's ``start``
-        (its custom resource) waits for the previous import's ``done`` (the custom resource, or the wait
-        condition of a long wait). Inserting keeps the relative order of the imports already registered,
-        so every edge added earlier stays right.
-        """
-        imports = self._order.setdefault(dataset_arn, [])
-        entry = _Ordered(0 if import_mode == "FULL" else 1, len(imports), start, done, waits, requested_by)
-        imports.append(entry)
-        imports.sort(key=lambda item: (item.rank, item.index))
-        position = imports.index(entry)
-        for earlier, later in itertools.pairwise(imports):
-            if not earlier.waits:
-                raise ValueError(
-                    f"{later.requested_by} imports into the same dataset after {earlier.requested_by}, which does not "
-                    "wait for its job (ImportWait.do_not_wait): the deployment cannot know when that job ends. Wait "
-                    "for it (ImportWait.within_deployment or up_to), or import the dataset's data in another deploy"
-                )
-        if position > 0:
-            start.node.add_dependency(imports[position - 1].done)
-        if position + 1 < len(imports):
-            imports[position + 1].start.node.add_dependency(done)
-
     @functools.cached_property
     def long_waiter(self) -> sfn.StateMachine:
         """The state machine that watches long imports and signals their wait conditions (one per stack)."""
         role = iam.Role(self, "WaitStepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        job_arns = Stack.of(self).format_arn(service="personalize", resource="dataset-import-job", resource_name="*")
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["personalize:DescribeDatasetImportJob"], resources=[job_arns])
-        )
+        # The wait step starts the job itself when the 5-jobs quota was busy when the handler tried.
+        wildcards = grant_start_imports(role, untag=False)
         step = self._handler_function("WaitStep", "index.wait_step", "wait", role=role)
         check = sfn_tasks.LambdaInvoke(self, "Check the job", lambda_function=step, payload_response_only=True)
         # The step raises only when it cannot signal the wait condition: try that again before giving up.
@@ -274,7 +207,23 @@ class DatasetImportProvider(Construct):
         self.handler_role.add_to_principal_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine.state_machine_arn])
         )
-        self._acknowledge_long_waiter(machine, step, job_arns)
+        # The handler stops the waiter of an import that was deleted before its job ended.
+        executions = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.handler_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:StopExecution"], resources=[executions])
+        )
+        acknowledge(
+            self.handler_role.node.find_child("DefaultPolicy"),
+            f"AwsSolutions-IAM5[Resource::{flatten_reference(self, executions)}]",
+            "Execution names of the long waiter are chosen when the handler starts them; the handler may stop "
+            "executions of this stack's own long waiter state machine only.",
+        )
+        self._acknowledge_long_waiter(machine, step, wildcards)
         return machine
 
     @functools.cached_property
@@ -332,7 +281,9 @@ class DatasetImportProvider(Construct):
         if bucket.encryption_key is not None:
             self._acknowledge_upload_kms()
 
-    def _acknowledge_long_waiter(self, machine: sfn.StateMachine, step: lambda_.Function, job_arns: str) -> None:
+    def _acknowledge_long_waiter(
+        self, machine: sfn.StateMachine, step: lambda_.Function, wildcards: StartWildcards
+    ) -> None:
         role_policy = machine.role.node.find_child("DefaultPolicy")
         acknowledge(
             role_policy,
@@ -347,12 +298,7 @@ class DatasetImportProvider(Construct):
         )
         step_role = step.role
         assert step_role is not None
-        acknowledge(
-            step_role.node.find_child("DefaultPolicy"),
-            f"AwsSolutions-IAM5[Resource::{flatten_reference(self, job_arns)}]",
-            "Import job names are derived at deploy time; the wait function may describe dataset-import-job "
-            "resources of this account and region only.",
-        )
+        acknowledge_start_imports(step_role.node.find_child("DefaultPolicy"), wildcards)
 
     def _acknowledge_upload_kms(self) -> None:
         if self._upload_kms_acknowledged:
@@ -409,13 +355,8 @@ class DatasetImportProvider(Construct):
             )
         )
 
-    def _acknowledge(self, job_arns: str) -> None:
-        acknowledge(
-            self.handler_role.node.find_child("DefaultPolicy"),
-            f"AwsSolutions-IAM5[Resource::{flatten_reference(self, job_arns)}]",
-            "Import job names are derived at synth and their ARNs are known only by name; the handler may "
-            "create/describe/tag dataset-import-job resources of this account and region only.",
-        )
+    def _acknowledge(self, wildcards: StartWildcards) -> None:
+        acknowledge_start_imports(self.handler_role.node.find_child("DefaultPolicy"), wildcards, lists=True)
         for role_id in ("FrameworkOnEventRole", "FrameworkCompleteRole"):
             policy = self.node.find_child(role_id).node.find_child("DefaultPolicy")
             for handler in (self.on_event_function, self.is_complete_function):
@@ -444,18 +385,6 @@ class DatasetImportProvider(Construct):
             "X-Ray trace segment/sampling actions and CloudWatch Logs delivery actions (used by Step Functions "
             "logging) do not support resource-level permissions.",
         )
-
-
-@dataclass(frozen=True)
-class _Ordered:
-    """One import in its dataset's order."""
-
-    rank: int  # 0 for FULL, 1 for INCREMENTAL
-    index: int  # declaration order
-    start: IConstruct
-    done: IConstruct
-    waits: bool
-    requested_by: str
 
 
 def _invoke_finding(fn: lambda_.Function) -> str:

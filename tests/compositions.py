@@ -211,6 +211,16 @@ def customer_kms_key(app: App) -> Composition:
     return Composition([stack])
 
 
+def kms_key_in_storage_stack(app: App) -> Composition:
+    """A storage stack owns the encrypted store (its key, bucket and role); another stack imports with it."""
+    storage = Stack(app, "RecsStorage", env=ENV)
+    key = kms.Key(storage, "DataKey", enable_key_rotation=True, description="Training data")
+    store = DataStore(storage, "Encrypted", encryption_key=key)
+    recs = Stack(app, "RecsOnEncryptedStore", env=ENV)
+    DatasetImport(recs, "Interactions", dataset_arn=_interactions_dataset(recs), data=_asset(SAMPLE_DIR), store=store)
+    return Composition([storage, recs])
+
+
 COMPOSITIONS: dict[str, Callable[[App], Composition]] = {
     "existing-bucket": existing_bucket,
     "existing-bucket-named-job": lambda app: existing_bucket(app, job_name="recs-from-lake-1"),
@@ -221,4 +231,5 @@ COMPOSITIONS: dict[str, Callable[[App], Composition]] = {
     "full-then-incremental-by-the-library": lambda app: full_then_incremental(app, explicit_order=False),
     "three-datasets-then-solution": three_datasets_then_solution,
     "customer-kms-key": customer_kms_key,
+    "kms-key-in-storage-stack": kms_key_in_storage_stack,
 }

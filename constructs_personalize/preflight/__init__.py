@@ -25,9 +25,11 @@ from constructs_personalize.schema import DatasetSchema, DatasetType
 __all__ = ["DataSummary", "DataValidationError", "csv_files", "validate_data"]
 
 GB = 1024**3
+# Per import job. The quotas state 100 GB (FULL) and 1 GB (INCREMENTAL) for interactions and users; the
+# same limits are applied to every dataset type, as an over-large batch is cheaper split than failed.
 MAX_BYTES = {"FULL": 100 * GB, "INCREMENTAL": 1 * GB}
-MIN_RECORDS = 1000
-MIN_USERS = 25  # ... each with at least 2 interactions
+MIN_RECORDS = 1000  # per import job, FULL or INCREMENTAL
+MIN_USERS = 25  # ... each with at least 2 interactions: a training minimum, checked on FULL imports
 MIN_RECORDS_TYPES = (DatasetType.INTERACTIONS, DatasetType.ACTION_INTERACTIONS)
 Engine = Literal["auto", "python"]
 
@@ -73,10 +75,11 @@ def validate_data(
         )
     report = Report()
     total_bytes = sum(p.stat().st_size for p in files)
-    limit = MAX_BYTES.get(import_mode.upper(), MAX_BYTES["INCREMENTAL"])
+    mode = import_mode.upper()
+    limit = MAX_BYTES.get(mode, MAX_BYTES["INCREMENTAL"])
     if total_bytes > limit:
         report.add(
-            Finding(f"{import_mode} imports take at most {limit // GB} GB; the files hold {total_bytes:,} bytes", where)
+            Finding(f"{mode} import jobs take at most {_size(limit)} each; the files hold {total_bytes:,} bytes", where)
         )
     use_fast = engine == "auto" and fast.available()
     used_fast = False
@@ -110,13 +113,21 @@ def validate_data(
 def _check_minimums(
     report: Report, *, schema: DatasetSchema, import_mode: str, records: int, with_two: int, where: str
 ) -> None:
-    if import_mode.upper() != "FULL" or schema.dataset_type not in MIN_RECORDS_TYPES:
+    if schema.dataset_type not in MIN_RECORDS_TYPES:
         return
+    mode = import_mode.upper()
+    # A quota of every import job, FULL or INCREMENTAL: a small batch fails as surely as a small bulk import.
     if records < MIN_RECORDS:
         report.add(
-            Finding(f"a FULL import needs at least {MIN_RECORDS:,} interactions; the files hold {records:,}", where)
+            Finding(
+                f"{_article(mode)} {mode} import needs at least {MIN_RECORDS:,} interactions; "
+                f"the files hold {records:,}",
+                where,
+            )
         )
-    if schema.dataset_type is DatasetType.INTERACTIONS and with_two < MIN_USERS:
+    # Training needs these users in the whole dataset. A FULL import replaces the dataset, so its data must
+    # hold them; an INCREMENTAL import adds to the data already there, which may hold them already.
+    if mode == "FULL" and schema.dataset_type is DatasetType.INTERACTIONS and with_two < MIN_USERS:
         report.add(
             Finding(
                 f"training needs at least {MIN_USERS} users with 2 or more interactions each; "
@@ -124,6 +135,14 @@ def _check_minimums(
                 where,
             )
         )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" else "a"
+
+
+def _size(limit: int) -> str:
+    return f"{limit // GB} GB" if limit % GB == 0 else f"{limit:,} bytes"
 
 
 def _display(path: Path) -> str:

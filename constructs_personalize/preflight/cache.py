@@ -18,7 +18,7 @@ from pathlib import Path
 from constructs_personalize.preflight import DataSummary
 from constructs_personalize.schema import DatasetSchema
 
-VERSION = "1"
+VERSION = "2"
 ENV = "CONSTRUCTS_PERSONALIZE_CACHE_DIR"
 
 

@@ -68,12 +68,20 @@ class EmulatedStack(StackDeletion):
         deployment.finished_at = self.world.clock()
         return deployment
 
-    def update(self, assembly_dir: Path, framework: ProviderFramework | None = None) -> Deployment:
-        """Deploy a later synth of this stack instance (same StackId) over what is deployed."""
+    def update(
+        self, assembly_dir: Path, framework: ProviderFramework | None = None, *, roll_back: bool = False
+    ) -> Deployment:
+        """Deploy a later synth of this stack instance (same StackId) over what is deployed.
+
+        With ``roll_back``, a failed update is rolled back as CloudFormation does (``deployment.rollback``):
+        every resource goes back to the previous template (a custom resource whose update completed gets
+        an Update with the old properties; one whose update failed kept them), then the resources the
+        failed update created and the physical ids the rollback replaced are deleted.
+        """
         self._check_live()
         self._bind(framework)
         self._imported.clear()
-        old = self.spec
+        old, old_dir = self.spec, self._dir
         self._load(assembly_dir)
         deployment = Deployment(self.stack_id, self.name, "Update", self.world.clock())
         replaced: dict[str, Deployed] = {}
@@ -81,9 +89,21 @@ class EmulatedStack(StackDeletion):
         if deployment.succeeded:
             self._cleanup(deployment, old, replaced, framework)
             self._export(deployment)
+        elif roll_back:
+            deployment.rollback = self._roll_back(old_dir, framework)
         self._publish_imports(deployment)
         deployment.finished_at = self.world.clock()
         return deployment
+
+    def _roll_back(self, old_dir: Path, framework: ProviderFramework | None) -> Deployment:
+        failed = self.spec
+        self._load(old_dir)
+        rollback = Deployment(self.stack_id, self.name, "Rollback", self.world.clock())
+        replaced: dict[str, Deployed] = {}
+        self._walk(rollback, self._ids(), lambda record: self._update(record, rollback, framework, replaced))
+        self._cleanup(rollback, failed, replaced, framework)
+        rollback.finished_at = self.world.clock()
+        return rollback
 
     def _ids(self) -> list[str]:
         """The resources to deploy: all but those whose Condition is false."""

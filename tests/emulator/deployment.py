@@ -67,10 +67,14 @@ class Deployment:
     events: list[dict[str, Any]] = field(default_factory=list)  # custom-resource events sent, in order
     outputs: dict[str, Any] = field(default_factory=dict)
     stack_reason: str = ""  # a failure of the stack itself (e.g. an export name taken)
+    # A failed update rolled back (``EmulatedStack.update(..., roll_back=True)``): that operation.
+    rollback: Deployment | None = None
 
     @property
     def stack_status(self) -> str:
-        """CREATE_COMPLETE, DELETE_FAILED, ... (no rollback is emulated: a failed create stays CREATE_FAILED)."""
+        """CREATE_COMPLETE, DELETE_FAILED, UPDATE_ROLLBACK_COMPLETE ... (a failed create stays CREATE_FAILED)."""
+        if self.rollback is not None:
+            return f"UPDATE_ROLLBACK_{COMPLETE if self.rollback.succeeded else FAILED}"
         return f"{self.operation.upper()}_{COMPLETE if self.succeeded else FAILED}"
 
     @property

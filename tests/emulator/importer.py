@@ -128,10 +128,11 @@ def run_import(
         _allowed(gate.key_denied(bucket, location))
         body = _read(s3, bucket, object_key)
         checker.check_file(location, body)
-    if import_mode == "FULL" and dataset_type in INTERACTION_TYPES and checker.records < MIN_INTERACTIONS:
+    # A quota of every import job, FULL or INCREMENTAL: a small batch fails as a small bulk import does.
+    if dataset_type in INTERACTION_TYPES and checker.records < MIN_INTERACTIONS:
         raise ImportError_(
             f"Number of interactions imported ({checker.records}) is less than the minimum required "
-            f"({MIN_INTERACTIONS}) at {data_location}"
+            f"({MIN_INTERACTIONS}) for a dataset import job ({import_mode}) at {data_location}"
         )
     return ImportResult(records=checker.records, users=len(checker.users))
 

@@ -59,7 +59,11 @@ def handler_framework(
     **overrides: Any,
 ) -> ProviderFramework:
     """The Provider framework with the real handler, on the emulated region's client and clock."""
-    long_wait: dict[str, Any] = {"start_waiter": world.start_waiter, "signal": world.signal}
+    long_wait: dict[str, Any] = {
+        "start_waiter": world.start_waiter,
+        "signal": world.signal,
+        "stop_waiter": world.stop_waiter,
+    }
     parameters = inspect.signature(index.DatasetImportHandler).parameters.values()
     takes_any = any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters)
     accepted = {parameter.name for parameter in parameters} if not takes_any else set(long_wait)

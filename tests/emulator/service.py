@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tests.constants import ACCOUNT
 from tests.emulator import importer, jobs
 from tests.emulator.access import AccessModel
+from tests.emulator.bulk_data import BulkData, rows_at
 from tests.emulator.catalog import CatalogOperations
 from tests.emulator.clock import VirtualClock
 from tests.emulator.shapes import validation_errors, validation_message
@@ -87,6 +89,8 @@ class PersonalizeEmulator(CatalogOperations):
         self._schemas: dict[str, Resource] = {}
         self._datasets: dict[str, Resource] = {}
         self._jobs: dict[str, Job] = {}
+        # Per dataset (Resource.uid): what its ACTIVE import jobs left in it.
+        self._bulk: dict[str, BulkData] = {}
         self._faults: list[Fault] = []
         # (virtual time, operation, job name or ARN if any) of every request received
         self.calls: list[tuple[float, str, str]] = []
@@ -173,6 +177,15 @@ class PersonalizeEmulator(CatalogOperations):
             job.outcome, job.failure_reason = FAILED, str(error)
             return
         job.outcome = ACTIVE
+        # Only a job that ended ACTIVE changes what the dataset holds (a failed one leaves it as it was).
+        bulk = self._bulk.setdefault(dataset.uid, BulkData(dataset.body["datasetType"]))
+        bulk.apply(job.import_mode, rows_at(self._s3, job.request["dataSource"]["dataLocation"]))
+
+    def bulk_data(self, dataset_arn: str) -> Counter[tuple[str, ...]]:
+        """The records the dataset (as it exists now) holds from its import jobs, as a multiset."""
+        dataset = self._datasets[dataset_arn]
+        bulk = self._bulk.get(dataset.uid)
+        return bulk.snapshot() if bulk is not None else Counter()
 
     # -- import jobs -------------------------------------------------------------------------------
     def _op_CreateDatasetImportJob(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -62,7 +62,7 @@ class StackEvents(StackScope):
 
     def import_id(self, construct_id: str) -> str:
         """Logical id of the custom resource of the DatasetImport ``construct_id`` (a top-level construct)."""
-        path = f"{self.name}/{construct_id}/Resource/Default"
+        path = f"{self._template_name}/{construct_id}/Resource/Default"
         (logical_id,) = [
             lid for lid in self.import_ids() if self.spec.resources[lid].get("Metadata", {}).get("aws:cdk:path") == path
         ]

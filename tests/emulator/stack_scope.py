@@ -23,8 +23,11 @@ from tests.emulator.world import World
 class StackScope:
     """One stack instance's identity, template and deployed resources; resolves its intrinsic functions."""
 
-    def __init__(self, assembly_dir: Path, stack_name: str, world: World) -> None:
+    def __init__(self, assembly_dir: Path, stack_name: str, world: World, *, template_name: str | None = None) -> None:
+        """``template_name``: the synthesized stack to deploy under ``stack_name`` (default: the same name), as
+        ``cdk deploy`` does for a copy of a stack whose name comes from the environment (stages, PR stacks)."""
         self.name = stack_name
+        self._template_name = template_name or stack_name
         self.world = world
         # One deployed stack instance: CloudFormation gives each a new id, kept across updates.
         self.stack_id = f"arn:aws:cloudformation:{world.region}:{world.account}:stack/{stack_name}/{uuid.uuid4()}"
@@ -39,7 +42,7 @@ class StackScope:
 
     def _load(self, assembly_dir: Path) -> None:
         self._dir = assembly_dir
-        self.spec = Template.load(assembly_dir, self.name)
+        self.spec = Template.load(assembly_dir, self._template_name)
         self.template: dict[str, Any] = self.spec.document
 
     def deployed(self, logical_id: str) -> Deployed:

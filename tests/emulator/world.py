@@ -16,7 +16,7 @@ need no IAM; ``world.bucket(name, permissive=False)`` makes a bucket with no pol
 Beyond Personalize and S3, the region runs what a long import waits with: ``world.lambdas`` and
 ``world.states`` (Lambda functions and Step Functions STANDARD executions on the virtual clock,
 ``step_functions.py``) and ``world.wait_handles`` (wait condition handle URLs and the signals PUT to
-them, ``wait_signals.py``). ``start_waiter`` and ``signal`` are the two callables a handler gets
+them, ``wait_signals.py``). ``start_waiter``, ``stop_waiter`` and ``signal`` are the callables a handler gets
 for them; executions run while a stack operation runs (the deployment engine steps them) or when a
 test moves the clock with ``run_background``.
 """
@@ -107,6 +107,10 @@ class World:
     def start_waiter(self, state_machine_arn: str, execution_name: str, input_json: str) -> None:
         """StartExecution of a STANDARD state machine of the region (ClientError as Step Functions answers)."""
         self.states.start_execution(state_machine_arn, execution_name, input_json)
+
+    def stop_waiter(self, execution_arn: str) -> None:
+        """StopExecution (ClientError ExecutionDoesNotExist for an execution never started)."""
+        self.states.stop_execution(execution_arn, error="ImportRemoved")
 
     def signal(self, url: str, body: Mapping[str, str]) -> None:
         """PUT a wait condition signal to a handle's URL (``wait_signals.SignalRejected`` if refused)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import CfnElement, RemovalPolicy, Stack
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -17,7 +17,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk.assertions import Match, Template
 from constructs import Construct, IConstruct
 
-from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode
+from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode, ImportWait
 from constructs_personalize.provider import DatasetImportProvider
 from tests.constants import DATASET_ARN, ITEMS_ARN, SAMPLE_DIR
 from tests.infra.helpers import evaluate, iter_policy_statements, new_app, sample_source, stack_in
@@ -595,7 +595,29 @@ def test_no_policy_grants_a_bare_wildcard_action(three: Template) -> None:
         assert not any(a.endswith(":*") for a in actions), (logical, actions)
 
 
-def test_shared_handler_policy_names_no_import_role_or_dataset(three_stack: Stack, three: Template) -> None:
+def _arn_pattern(service: str, region: str, resource: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":{service}:{region}:123456789012:{resource}"]]}
+
+
+START_IMPORTS = [
+    {
+        "Action": "iam:PassRole",
+        "Condition": {"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
+        "Effect": "Allow",
+        "Resource": _arn_pattern("iam", "", "role/*"),
+    },
+    # DescribeDataset: the handler checks that a job found under a taken name does not predate the dataset.
+    {
+        "Action": ["personalize:CreateDatasetImportJob", "personalize:DescribeDataset"],
+        "Effect": "Allow",
+        "Resource": _arn_pattern("personalize", "eu-west-1", "dataset/*"),
+    },
+]
+
+
+def test_the_handler_holds_constant_stack_level_grants_that_name_no_import_role_or_dataset(
+    three_stack: Stack, three: Template
+) -> None:
     handler_policy = resource(three, lid(three_stack, f"{PROVIDER}/HandlerRole/DefaultPolicy"), "AWS::IAM::Policy")
     assert handler_policy["Properties"]["Roles"] == [{"Ref": lid(three_stack, f"{PROVIDER}/HandlerRole")}]
     statements = [
@@ -612,55 +634,65 @@ def test_shared_handler_policy_names_no_import_role_or_dataset(three_stack: Stac
                     "personalize:UntagResource",
                 ],
                 "Effect": "Allow",
-                "Resource": {
-                    "Fn::Join": [
-                        "",
-                        ["arn:", {"Ref": "AWS::Partition"}, ":personalize:eu-west-1:123456789012:dataset-import-job/*"],
-                    ]
-                },
+                "Resource": _arn_pattern("personalize", "eu-west-1", "dataset-import-job/*"),
             },
+            *START_IMPORTS,
+            # An INCREMENTAL batch is named after the dataset's latest FULL job.
+            {"Action": "personalize:ListDatasetImportJobs", "Effect": "Allow", "Resource": "*"},
             {"Action": logs, "Effect": "Allow", "Resource": arn_of(lid(three_stack, f"{PROVIDER}/OnEventLogs"))},
             {"Action": logs, "Effect": "Allow", "Resource": arn_of(lid(three_stack, f"{PROVIDER}/IsCompleteLogs"))},
         ]
     )
-
-
-def test_each_import_grants_the_handler_its_own_role_and_dataset_in_a_policy_of_its_own(
-    three_stack: Stack, three: Template
-) -> None:
-    handler_role = lid(three_stack, f"{PROVIDER}/HandlerRole")
-    own: dict[str, str] = {}
-    for name, dataset, role in (
-        ("Interactions", DATASET_ARN, READ_ROLE),
-        ("Items", ITEMS_ARN, READ_ROLE),
-        ("Encrypted", DATASET_ARN, f"{ENCRYPTED_STORE}/ImportRole"),
-    ):
-        policy_id = lid(three_stack, f"{name}/HandlerAccess")
-        own[policy_id] = dataset
-        policy = resource(three, policy_id, "AWS::IAM::Policy")["Properties"]
-        assert policy["Roles"] == [{"Ref": handler_role}]
-        assert policy["PolicyDocument"]["Statement"] == [
-            {
-                "Action": "iam:PassRole",
-                "Condition": {"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
-                "Effect": "Allow",
-                "Resource": arn_of(lid(three_stack, role)),
-            },
-            # DescribeDataset: the handler checks that a job found under a taken name does not predate the dataset.
-            {
-                "Action": ["personalize:CreateDatasetImportJob", "personalize:DescribeDataset"],
-                "Effect": "Allow",
-                "Resource": dataset,
-            },
-        ]
-    # Nothing else passes a role or names a dataset: no shared policy ties one import to another.
+    # Nothing passes a role or names a dataset per import: no policy ties one import to another.
     for logical, statement in iter_policy_statements(three.to_json()):
         text = json.dumps(statement)
         if "iam:PassRole" in text:
-            assert logical in own, logical
-        for dataset in (DATASET_ARN, ITEMS_ARN):
-            if dataset in text:
-                assert own.get(logical) == dataset, (logical, dataset)
+            assert logical == handler_policy_id(three_stack), logical
+        assert DATASET_ARN not in text and ITEMS_ARN not in text, logical
+    assert not [r for r in three.to_json()["Resources"] if "HandlerAccess" in r]
+    # Every import reaches these functions through its service token, so it starts after the grants exist.
+    for function in ("OnEvent", "IsComplete"):
+        found = resource(three, lid(three_stack, f"{PROVIDER}/{function}"), "AWS::Lambda::Function")
+        assert handler_policy_id(three_stack) in found["DependsOn"]
+
+
+def handler_policy_id(stack: Stack) -> str:
+    return lid(stack, f"{PROVIDER}/HandlerRole/DefaultPolicy")
+
+
+def test_the_long_waiter_may_start_jobs_and_the_handler_may_stop_the_waiter(tmp_path: Path) -> None:
+    stack = stack_in(new_app(tmp_path), lambda _: None, "LongGrants")
+    DatasetImport(stack, "Imp", dataset_arn=DATASET_ARN, data=sample_source(), wait=ImportWait.up_to(Duration.hours(2)))
+    template = Template.from_stack(stack)
+    jobs = {
+        "Action": [
+            "personalize:CreateDatasetImportJob",
+            "personalize:DescribeDatasetImportJob",
+            "personalize:TagResource",
+        ],
+        "Effect": "Allow",
+        "Resource": _arn_pattern("personalize", "eu-west-1", "dataset-import-job/*"),
+    }
+    step = [
+        {k: v for k, v in s.items() if k != "Sid"}
+        for s in statements_of(template, lid(stack, f"{PROVIDER}/WaitStepRole/DefaultPolicy"))
+    ]
+    assert canonical([s for s in step if "logs:PutLogEvents" not in json.dumps(s)]) == canonical([jobs, *START_IMPORTS])
+    machine = lid(stack, f"{PROVIDER}/LongWaiter")
+    executions = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":states:eu-west-1:123456789012:execution:",
+                {"Fn::GetAtt": [machine, "Name"]},
+                ":*",
+            ],
+        ]
+    }
+    handler = statements_of(template, handler_policy_id(stack))
+    assert {"Action": "states:StopExecution", "Effect": "Allow", "Resource": executions} in handler
 
 
 def test_handler_functions_use_the_latest_python_and_log_to_their_own_named_group(
@@ -772,6 +804,8 @@ def test_custom_resource_carries_the_contract_properties(three_stack: Stack, thr
         "ImportMode": "FULL",
         "JobNamePrefix": "Encrypted",
         "DataVersion": version,
+        # A second FULL import of the dataset runs after the first, and again whenever the first does.
+        "AfterJob": {"Fn::GetAtt": [lid(three_stack, interactions.resource), "JobName"]},
     }
 
 
@@ -796,9 +830,7 @@ def test_custom_resource_sorts_tags_and_versions_data_by_content(shared_stack: S
     assert "DataVersion" not in events and "JobName" not in events and "Tags" not in events
 
 
-def test_import_waits_for_its_upload_read_grants_bucket_policy_handler_grant_and_key(
-    three_stack: Stack, three: Template
-) -> None:
+def test_import_waits_for_its_upload_read_grants_bucket_policy_and_key(three_stack: Stack, three: Template) -> None:
     interactions, items, encrypted = (import_named(three_stack, n) for n in ("Interactions", "Items", "Encrypted"))
     role_policy = lid(three_stack, f"{READ_ROLE}/DefaultPolicy")
     encrypted_role_policy = lid(three_stack, f"{ENCRYPTED_STORE}/ImportRole/DefaultPolicy")
@@ -815,14 +847,12 @@ def test_import_waits_for_its_upload_read_grants_bucket_policy_handler_grant_and
             upload_resource_id(three_stack, interactions),
             role_policy,
             lid(three_stack, f"{STORE}/DataBucket/Policy"),
-            lid(three_stack, "Interactions/HandlerAccess"),
         },
-        items: {role_policy, lid(three_stack, "Items/HandlerAccess")},
+        items: {role_policy},
         encrypted: {
             upload_resource_id(three_stack, encrypted),
             encrypted_role_policy,
             lid(three_stack, f"{ENCRYPTED_STORE}/DataBucket/Policy"),
-            lid(three_stack, "Encrypted/HandlerAccess"),
             lid(three_stack, "DataKey"),
             # The second FULL import of the same dataset runs after the first.
             lid(three_stack, interactions.resource),

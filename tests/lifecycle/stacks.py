@@ -23,13 +23,18 @@ def _app(outdir: Path) -> App:
     return App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
 
 
-def _dataset_arn(stack: Stack) -> str:
-    group = personalize.CfnDatasetGroup(stack, "DatasetGroup", name="lifecycle")
-    schema = personalize.CfnSchema(stack, "Schema", name="lifecycle-interactions", schema=INTERACTIONS_SCHEMA.to_json())
+def _dataset_arn(stack: Stack, suffix: str = "") -> str:
+    # One dataset per import: imports of one dataset run one after the other (the library orders them),
+    # and these tests send each import's events themselves, side by side.
+    name = f"lifecycle{suffix}"
+    group = personalize.CfnDatasetGroup(stack, f"DatasetGroup{suffix}", name=name)
+    schema = personalize.CfnSchema(
+        stack, f"Schema{suffix}", name=f"{name}-interactions", schema=INTERACTIONS_SCHEMA.to_json()
+    )
     dataset = personalize.CfnDataset(
         stack,
-        "Interactions",
-        name="lifecycle-interactions",
+        f"Interactions{suffix}",
+        name=f"{name}-interactions",
         dataset_group_arn=group.attr_dataset_group_arn,
         dataset_type="Interactions",
         schema_arn=schema.attr_schema_arn,
@@ -47,13 +52,17 @@ def synth_lifecycle(outdir: Path, data_dir: Path, *, good_data: Path = SAMPLE_DI
     """The lifecycle stack: Good, Bad (millisecond timestamps) and BATCH imports of the sample."""
     app = _app(outdir)
     stack = Stack(app, STACK, env=ENV)
-    dataset_arn = _dataset_arn(stack)
-    DatasetImport(stack, "Good", dataset_arn=dataset_arn, data=DataSource.from_asset(good_data))
+    DatasetImport(stack, "Good", dataset_arn=_dataset_arn(stack), data=DataSource.from_asset(good_data))
     if not only_good:
         bad = _write(data_dir / "bad", interactions_csv(timestamp_scale=1000))
-        DatasetImport(stack, "Bad", dataset_arn=dataset_arn, data=DataSource.from_asset(bad))
+        DatasetImport(stack, "Bad", dataset_arn=_dataset_arn(stack, "-bad"), data=DataSource.from_asset(bad))
         for index in range(BATCH):
-            DatasetImport(stack, f"Batch{index}", dataset_arn=dataset_arn, data=DataSource.from_asset(SAMPLE_DIR))
+            DatasetImport(
+                stack,
+                f"Batch{index}",
+                dataset_arn=_dataset_arn(stack, f"-batch{index}"),
+                data=DataSource.from_asset(SAMPLE_DIR),
+            )
     app.synth()
     return outdir
 

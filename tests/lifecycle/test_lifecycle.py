@@ -64,9 +64,9 @@ def _jobs(world: World) -> list[str]:
     return [job["jobName"] for page in pages for job in page["datasetImportJobs"]]
 
 
-def _name(stack: EmulatedStack, properties: dict[str, Any]) -> str:
-    """The job name the handler derives for these properties in this deployed stack instance."""
-    return index.ImportRequest.from_properties(properties, stack_id=stack.stack_id).job_name
+def _name(event: dict[str, Any]) -> str:
+    """The job name the handler derives for this event (its properties, stack instance and request)."""
+    return index.ImportRequest.from_event(event).job_name
 
 
 def _assert_active(world: World, outcome: Outcome, name: str) -> None:
@@ -79,8 +79,9 @@ def test_example_app_imports_its_sample_data(world: World, assemblies: Assemblie
     example = EmulatedStack(assemblies.example, EXAMPLE_STACK, world).deploy_dependencies()
     (logical_id,) = example.import_ids()
     framework = example.framework()
-    outcome = framework.run(example.event(logical_id))
-    _assert_active(world, outcome, _name(example, example.import_properties(logical_id)))
+    event = example.event(logical_id)
+    outcome = framework.run(event)
+    _assert_active(world, outcome, _name(event))
     finished = world.emulator.job_finished_at(outcome.physical_id)
     assert finished is not None
     assert 0 <= outcome.finished_at - finished <= framework.query_interval
@@ -105,18 +106,20 @@ def test_lambda_entry_points_reach_the_emulator_through_the_environment(world: W
     framework = stack.framework(
         on_event=lambda e: index.on_event(e, None), is_complete=lambda e: index.is_complete(e, None)
     )
-    outcome = framework.run(stack.event(logical_id))
-    _assert_active(world, outcome, _name(stack, stack.import_properties(logical_id)))
+    event = stack.event(logical_id)
+    outcome = framework.run(event)
+    _assert_active(world, outcome, _name(event))
 
 
 def test_bad_data_fails_the_deployment_with_the_failure_reason(world: World, stack: EmulatedStack) -> None:
     framework = stack.framework()
     logical_id = stack.import_id("Bad")
-    outcome = framework.run(stack.event(logical_id))
+    event = stack.event(logical_id)
+    outcome = framework.run(event)
     reason = _job(world, outcome.physical_id)["failureReason"]
     assert outcome.status == "FAILED"
     assert "looks like milliseconds" in reason
-    name = _name(stack, stack.import_properties(logical_id))
+    name = _name(event)
     assert outcome.reason == f"dataset import job {name!r} ended CREATE FAILED: {reason}"
     # CloudFormation rolls back: the Delete of the failed resource completes at once.
     rollback = framework.run(stack.event(logical_id, "Delete", physical_id=outcome.physical_id))
@@ -127,9 +130,10 @@ def test_six_imports_at_once_wait_for_the_quota_and_all_end_active(world: World,
     lines: list[str] = []
     framework = stack.framework(log=lines.append)
     ids = [stack.import_id(f"Batch{index}") for index in range(BATCH)]
-    outcomes = framework.run_all([stack.event(logical_id) for logical_id in ids])
-    for logical_id, outcome in zip(ids, outcomes, strict=True):
-        _assert_active(world, outcome, _name(stack, stack.import_properties(logical_id)))
+    events = [stack.event(logical_id) for logical_id in ids]
+    outcomes = framework.run_all(events)
+    for event, outcome in zip(events, outcomes, strict=True):
+        _assert_active(world, outcome, _name(event))
     deferred = [json.loads(line) for line in lines if '"start-deferred"' in line]
     assert deferred and {record["code"] for record in deferred} == {"LimitExceededException"}
     created = sorted(_job(world, o.physical_id)["creationDateTime"].timestamp() for o in outcomes)
@@ -141,8 +145,9 @@ def test_dataset_still_pending_waits_for_it(world: World, stack: EmulatedStack) 
     properties = stack.import_properties(stack.import_id("Good"))
     world.emulator.hold_dataset(properties["DatasetArn"], 600)
     ready_at = world.clock() + 600
-    outcome = stack.framework().run(stack.event(stack.import_id("Good")))
-    _assert_active(world, outcome, _name(stack, properties))
+    event = stack.event(stack.import_id("Good"))
+    outcome = stack.framework().run(event)
+    _assert_active(world, outcome, _name(event))
     assert _job(world, outcome.physical_id)["creationDateTime"].timestamp() >= ready_at
     assert world.emulator.count("CreateDatasetImportJob") > 1
 
@@ -152,8 +157,9 @@ def test_throttling_that_outlasts_boto3_retries_still_completes(world: World, st
     logical_id = stack.import_id("Good")
     # Standard retry mode makes 3 attempts per call: 8 throttles defeat it twice and then some.
     world.emulator.throttle(8, operations={"CreateDatasetImportJob", "DescribeDatasetImportJob"})
-    outcome = stack.framework(log=lines.append).run(stack.event(logical_id))
-    _assert_active(world, outcome, _name(stack, stack.import_properties(logical_id)))
+    event = stack.event(logical_id)
+    outcome = stack.framework(log=lines.append).run(event)
+    _assert_active(world, outcome, _name(event))
     decisions = [json.loads(line)["decision"] for line in lines]
     assert "start-deferred" in decisions and "describe-throttled" in decisions
 
@@ -164,8 +170,8 @@ def test_a_retried_create_event_makes_one_job(world: World, stack: EmulatedStack
     event = stack.event(logical_id)
     first, second = framework.run(event), framework.run(event)
     assert first.physical_id == second.physical_id
-    _assert_active(world, second, _name(stack, event["ResourceProperties"]))
-    assert _jobs(world) == [_name(stack, event["ResourceProperties"])]
+    _assert_active(world, second, _name(event))
+    assert _jobs(world) == [_name(event)]
 
 
 def test_update_with_unchanged_properties_keeps_the_job(world: World, stack: EmulatedStack) -> None:
@@ -184,19 +190,19 @@ def test_update_with_unchanged_properties_keeps_the_job(world: World, stack: Emu
 def test_update_with_changed_data_imports_again(world: World, stack: EmulatedStack, assemblies: Assemblies) -> None:
     logical_id = stack.import_id("Good")
     framework = stack.framework()
-    created = framework.run(stack.event(logical_id))
+    create = stack.event(logical_id)
+    created = framework.run(create)
     old = stack.import_properties(logical_id)
     new = stack.update_to(assemblies.changed).import_properties(logical_id)
-    assert _name(stack, new) != _name(stack, old) and new["DataLocation"] == old["DataLocation"]
-    updated = framework.run(
-        stack.event(logical_id, "Update", properties=new, old_properties=old, physical_id=created.physical_id)
-    )
-    _assert_active(world, updated, _name(stack, new))
+    update = stack.event(logical_id, "Update", properties=new, old_properties=old, physical_id=created.physical_id)
+    assert _name(update) != _name(create) and new["DataLocation"] == old["DataLocation"]
+    updated = framework.run(update)
+    _assert_active(world, updated, _name(update))
     assert updated.physical_id != created.physical_id
     # A new physical id makes CloudFormation delete the old one; the old job is done, so that is immediate.
     cleanup = framework.run(stack.event(logical_id, "Delete", properties=old, physical_id=created.physical_id))
     assert (cleanup.status, cleanup.is_complete_calls) == ("SUCCESS", 1)
-    assert sorted(_jobs(world)) == sorted([_name(stack, old), _name(stack, new)])
+    assert sorted(_jobs(world)) == sorted([_name(create), _name(update)])
 
 
 def test_delete_while_a_job_is_in_flight_waits_until_it_ends(world: World, stack: EmulatedStack) -> None:
@@ -227,9 +233,10 @@ def test_delete_after_a_create_that_failed_to_start(world: World, stack: Emulate
 def test_a_job_slower_than_the_wait_budget_fails_with_advice(world: World, stack: EmulatedStack) -> None:
     logical_id = stack.import_id("Good")
     properties = stack.import_properties(logical_id)
-    world.emulator.set_job_timing(_name(stack, properties), JobTiming(pending=30, running=7200))
+    event = stack.event(logical_id)
+    world.emulator.set_job_timing(_name(event), JobTiming(pending=30, running=7200))
     framework = stack.framework()
-    outcome = framework.run(stack.event(logical_id))
+    outcome = framework.run(event)
     assert outcome.status == "FAILED"
     assert "did not become ACTIVE within the deployment's wait budget" in outcome.reason
     assert outcome.reason != "Operation timed out"  # the handler speaks before the framework gives up

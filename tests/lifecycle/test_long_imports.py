@@ -142,7 +142,11 @@ def test_a_long_import_waits_its_turn_for_the_quota_a_pending_dataset_and_thrott
     deployment = stack.deploy()
     assert deployment.succeeded, [(record.logical_id, record.reason) for record in deployment.failures]
     (import_id,) = stack.import_ids()
-    assert deployment.completed_at(import_id) - deployment.started_at >= 20 * 60 - 60  # it waited for a slot
+    (condition_id,) = stack.spec.of_type("AWS::CloudFormation::WaitCondition")
+    # The custom resource handed the wait for a slot to the waiter (no hour of its own spent on it) ...
+    assert deployment.completed_at(import_id) - deployment.started_at < 20 * 60 - 60
+    # ... and the deployment held on the wait condition until the job, started once a slot freed, was ACTIVE.
+    assert deployment.completed_at(condition_id) - deployment.started_at >= 20 * 60 + 5 * 60
     assert [s["Status"] for s in _signals(world, stack)] == ["SUCCESS"]
 
 
@@ -185,3 +189,44 @@ def test_a_tag_only_update_of_a_long_import_starts_no_new_wait(
     update = deployment.records[logical_id]
     assert (update.action, update.status) == ("Update", COMPLETE), update.reason
     assert len(world.states.executions()) == 1  # the same handle: the wait condition is unchanged
+
+
+def test_a_long_import_rolled_back_stops_its_waiter(world: World, tmp_path: Path) -> None:
+    """A create that fails elsewhere is rolled back: the long import's waiter must not poll on for hours."""
+    app = App(outdir=str(tmp_path / "out"), context={"aws:cdk:enable-path-metadata": True})
+    stack = Stack(app, "RecsStop", env=ENV)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "interactions.csv").write_bytes(interactions_csv(timestamp_scale=1000))
+    for name, data, wait in (
+        ("Slow", SAMPLE_DIR, ImportWait.up_to(Duration.hours(12))),
+        ("Bad", bad, ImportWait.within_deployment()),
+    ):
+        schema = personalize.CfnSchema(
+            stack, f"{name}Schema", name=name.lower(), schema=DatasetSchema.interactions().to_json()
+        )
+        group = personalize.CfnDatasetGroup(stack, f"{name}Group", name=name.lower())
+        dataset = personalize.CfnDataset(
+            stack,
+            f"{name}Dataset",
+            name=name.lower(),
+            dataset_group_arn=group.attr_dataset_group_arn,
+            dataset_type="Interactions",
+            schema_arn=schema.attr_schema_arn,
+        )
+        DatasetImport(
+            stack,
+            name,
+            dataset_arn=dataset.attr_dataset_arn,
+            data=DataSource.from_asset(data),
+            validate_data=False,
+            wait=wait,
+        )
+    app.synth()
+    world.emulator.job_timing = JobTiming(pending=60, running=3 * HOUR)
+    emulated = EmulatedStack(tmp_path / "out", "RecsStop", world)
+    assert not emulated.deploy().succeeded
+    (execution,) = world.states.executions()
+    assert execution.status == "RUNNING"  # the slow job's waiter polls on after the failed create
+    emulated.delete()
+    assert execution.status == "ABORTED"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from constructs_personalize import (
     Field,
     ImportMode,
     TrainingDataset,
+    preflight,
 )
 from constructs_personalize.preflight import assets, cache, validate_data
 from tests.constants import DATASET_ARN, SAMPLE_DIR
@@ -100,6 +102,39 @@ def test_failing_data_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         with pytest.raises(DataValidationError, match="needs at least 1,000 interactions"):
             _import(_stack(), folder, schema=SCHEMA)
     assert not (tmp_path / "cache" / "preflight").exists()
+
+
+def test_a_small_incremental_import_fails_the_synth_naming_the_mode_records_and_folder(tmp_path: Path) -> None:
+    # Personalize's quota: at least 1,000 interaction records per import job, FULL or INCREMENTAL.
+    folder = _folder(tmp_path, interactions_csv(rows=120))
+    with pytest.raises(DataValidationError) as error:
+        _import(_stack(), folder, schema=SCHEMA, import_mode=ImportMode.INCREMENTAL)
+    message = str(error.value)
+    assert message.startswith("DatasetImport 'Shop/Interactions': the pre-flight check found 1 problem(s)")
+    assert "an INCREMENTAL import needs at least 1,000 interactions; the files hold 120" in message
+    assert f"\n      {os.path.relpath(folder)}" in message
+
+
+def test_an_incremental_import_of_1000_records_passes_without_the_training_minimum(tmp_path: Path) -> None:
+    # Two users only: the 25-users training minimum is for the whole dataset, which a FULL import replaces.
+    folder = _folder(tmp_path, interactions_csv(rows=1000, users=2))
+    imp = _import(_stack(), folder, schema=SCHEMA, import_mode=ImportMode.INCREMENTAL)
+    assert imp.data_summary is not None and imp.data_summary.records == 1000
+    with pytest.raises(DataValidationError, match="at least 25 users with 2 or more interactions"):
+        _import(_stack(), folder, schema=SCHEMA)
+
+
+@pytest.mark.parametrize("mode", list(ImportMode))
+def test_an_import_over_its_mode_size_limit_fails_the_synth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: ImportMode
+) -> None:
+    body = interactions_csv()
+    monkeypatch.setitem(preflight.MAX_BYTES, mode.value, len(body) - 1)  # scaled down from 1 GB / 100 GB
+    with pytest.raises(DataValidationError) as error:
+        _import(_stack(), _folder(tmp_path, body), schema=SCHEMA, import_mode=mode)
+    assert f"{mode.value} import jobs take at most {len(body) - 1:,} bytes each; the files hold {len(body):,}" in str(
+        error.value
+    )
 
 
 def test_an_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

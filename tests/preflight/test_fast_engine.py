@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_personalize import DatasetSchema, DataSummary, DataValidationError, validate_data
+from constructs_personalize import DatasetSchema, DataSummary, DataValidationError, preflight, validate_data
 from constructs_personalize.preflight import fast, precise
 from constructs_personalize.preflight.report import Report
 from tests.emulator.samples import interactions_csv
@@ -49,6 +49,8 @@ def shop_rows(count: int = 120, users: int = 30, *, lone_cr: bool = True) -> lis
 def checked(folder: Path, engine: str, block: int, monkeypatch: pytest.MonkeyPatch) -> DataSummary:
     monkeypatch.setattr(fast, "BLOCK", block)
     monkeypatch.setattr(fast, "MERGE_EVERY", 3)
+    # Small files keep 1-byte blocks quick; the 1,000-records minimum of every job is test_rules.py's.
+    monkeypatch.setattr(preflight, "MIN_RECORDS", 0)
     return validate_data(folder, INTERACTIONS, "INCREMENTAL", engine=engine)  # type: ignore[arg-type]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from constructs_personalize import DatasetSchema, DataValidationError, Field, preflight, validate_data
 from constructs_personalize.preflight import fast, report
+from tests.constants import SAMPLE_DIR, TEST_DATA
 from tests.emulator.samples import HEADER, interactions_csv, with_line
 
 INTERACTIONS = DatasetSchema.interactions()
@@ -186,16 +187,40 @@ def test_full_interactions_need_25_users_with_two(tmp_path: Path, engine: str) -
     assert "at least 25 users with 2 or more interactions each; the files have 24" in message
 
 
-def test_minimums_apply_to_full_imports_only(tmp_path: Path) -> None:
-    (tmp_path / "interactions.csv").write_bytes(interactions_csv(rows=10, users=2))
-    assert validate_data(tmp_path, INTERACTIONS, "INCREMENTAL").records == 10
+@pytest.mark.parametrize("engine", ENGINES)
+def test_incremental_interactions_need_1000_records_too(tmp_path: Path, engine: str) -> None:
+    message = _fail(tmp_path, interactions_csv(rows=999), mode="INCREMENTAL", engine=engine)
+    assert "an INCREMENTAL import needs at least 1,000 interactions; the files hold 999" in message
 
 
-def test_size_limits_per_import_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_users_minimum_applies_to_full_imports_only(tmp_path: Path) -> None:
+    # Training needs 25 users with 2 interactions in the dataset; a batch adds to the users already there.
+    (tmp_path / "interactions.csv").write_bytes(interactions_csv(rows=1000, users=2))
+    assert validate_data(tmp_path, INTERACTIONS, "INCREMENTAL").records == 1000
+    assert "the files have 2" in _fail(tmp_path, interactions_csv(rows=1000, users=2), mode="FULL")
+
+
+@pytest.mark.parametrize("mode", ["FULL", "INCREMENTAL"])
+def test_the_records_minimum_is_for_interactions_only(tmp_path: Path, mode: str) -> None:
+    (tmp_path / "items.csv").write_bytes(b"ITEM_ID,CATEGORY\nitem-1,shoes\nitem-2,hats\n")
+    items = DatasetSchema.items(Field.string("CATEGORY", categorical=True))
+    assert validate_data(tmp_path, items, mode).records == 2
+
+
+def test_the_size_limits_are_the_quotas() -> None:
+    assert preflight.MAX_BYTES == {"FULL": 100 * preflight.GB, "INCREMENTAL": preflight.GB}
+
+
+@pytest.mark.parametrize("mode", ["FULL", "INCREMENTAL"])
+def test_size_limits_per_import_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     # 1 GB and 100 GB files are out of reach here: the limits are scaled down, the rule is the same.
-    monkeypatch.setitem(preflight.MAX_BYTES, "INCREMENTAL", 1000)
-    message = _fail(tmp_path, GOOD)
-    assert f"INCREMENTAL imports take at most 0 GB; the files hold {len(GOOD):,} bytes" in message
+    monkeypatch.setitem(preflight.MAX_BYTES, mode, len(GOOD))
+    (tmp_path / "interactions.csv").write_bytes(GOOD)
+    assert validate_data(tmp_path, INTERACTIONS, mode).records == 1200  # at the limit: accepted
+    message = _fail(tmp_path, GOOD + b"user-1,item-1,1700000000,click\n", mode=mode)
+    assert f"{mode} import jobs take at most {len(GOOD):,} bytes each; the files hold {len(GOOD) + 31:,}" in message
+    other = "INCREMENTAL" if mode == "FULL" else "FULL"
+    assert validate_data(tmp_path, INTERACTIONS, other).records == 1201  # the other mode keeps its own limit
 
 
 def test_no_csv_file_is_an_error(tmp_path: Path) -> None:
@@ -216,6 +241,18 @@ def test_good_data_passes_with_its_counts(tmp_path: Path, engine: str) -> None:
 def test_the_sample_data_passes(tmp_path: Path) -> None:
     summary = validate_data(Path(__file__).resolve().parents[2] / "data" / "interactions", INTERACTIONS, "FULL")
     assert (summary.records, summary.users_with_two_or_more) == (1500, 60)
+
+
+def test_the_incremental_test_data_passes_as_an_incremental_import_after_the_sample() -> None:
+    # The compositions import it INCREMENTAL after the sample: it needs 1,000 rows, and rows of its own.
+    batch = TEST_DATA / "interactions-incremental"
+    assert validate_data(batch, INTERACTIONS, "INCREMENTAL").records == 1200
+    assert min(_timestamps(batch)) > max(_timestamps(SAMPLE_DIR))
+
+
+def _timestamps(folder: Path) -> list[int]:
+    lines = (folder / "interactions.csv").read_text().splitlines()[1:]
+    return [int(line.split(",")[2]) for line in lines]
 
 
 def test_quoted_crlf_files_are_judged_by_the_fast_engine_and_pass(tmp_path: Path) -> None:

@@ -131,7 +131,8 @@ def test_changed_role_under_an_explicit_name_fails_clearly(harness: Harness) -> 
 def test_new_derived_name_starts_a_new_job(harness: Harness) -> None:
     old_arn = index.ImportRequest.from_properties(derived(), stack_id=STACK_A).job_arn
     new = derived(DataVersion="def456")
-    request = index.ImportRequest.from_properties(new, stack_id=STACK_A)
+    update = _event(harness, "Update", new, old_properties=derived(), physical_id=old_arn)
+    request = index.ImportRequest.from_event(update)
     harness.stubber.add_response(
         "create_dataset_import_job",
         {"datasetImportJobArn": request.job_arn},
@@ -143,5 +144,90 @@ def test_new_derived_name_starts_a_new_job(harness: Harness) -> None:
             "importMode": "FULL",
         },
     )
-    event = harness.start(_event(harness, "Update", new, old_properties=derived(), physical_id=old_arn))
+    event = harness.start(update)
     assert event["PhysicalResourceId"] == request.job_arn != old_arn
+
+
+def _name_for(properties: dict[str, Any], request_id: str) -> str:
+    return index.ImportRequest.from_properties(properties, stack_id=STACK_A, request_id=request_id).job_name
+
+
+def test_full_data_reverted_to_an_earlier_version_is_imported_again_under_a_new_name() -> None:
+    """v1 -> v2 -> v1: a FULL import replaced v1 with v2, so going back must import v1 again."""
+    v1, v2 = derived(DataVersion="v1"), derived(DataVersion="v2")
+    first, second, back = _name_for(v1, "req-1"), _name_for(v2, "req-2"), _name_for(v1, "req-3")
+    assert len({first, second, back}) == 3
+    back_request = index.ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-3")
+    assert not back_request.made(f"{JOB_ARN.rsplit('/', 1)[0]}/{second}")
+
+
+def test_a_retried_request_keeps_its_one_job() -> None:
+    assert _name_for(derived(), "req-1") == _name_for(derived(), "req-1")
+
+
+def test_rollback_to_the_job_the_dataset_still_holds_starts_nothing(harness: Harness) -> None:
+    """v1 -> v2 whose job failed: the rollback's Update back to v1 keeps v1's job (physical id), no new import."""
+    v1, v2 = derived(DataVersion="v1"), derived(DataVersion="v2")
+    v1_arn = index.ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-1").job_arn
+    rollback = _event(harness, "Update", v1, old_properties=v2, physical_id=v1_arn)
+    assert harness.handler.on_event(rollback)["PhysicalResourceId"] == v1_arn
+
+
+def test_full_revert_update_starts_a_new_job(harness: Harness) -> None:
+    v1, v2 = derived(DataVersion="v1"), derived(DataVersion="v2")
+    v2_arn = index.ImportRequest.from_properties(v2, stack_id=STACK_A, request_id="req-2").job_arn
+    revert = _event(harness, "Update", v1, old_properties=v2, physical_id=v2_arn)
+    request = index.ImportRequest.from_event(revert)
+    v1_first = index.ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-1").job_name
+    assert request.job_name != v1_first
+    harness.stubber.add_response(
+        "create_dataset_import_job", {"datasetImportJobArn": request.job_arn}, request.create_arguments()
+    )
+    assert harness.handler.on_event(revert)["PhysicalResourceId"] == request.job_arn != v2_arn
+
+
+def _incremental(base: str, request_id: str, **props: Any) -> str:
+    batch = derived(ImportMode="INCREMENTAL", DataVersion="b1", **props)
+    return index.ImportRequest.from_properties(batch, stack_id=STACK_A, request_id=request_id, base=base).job_name
+
+
+def test_an_incremental_batch_already_added_to_the_same_bulk_data_is_adopted_not_added_twice() -> None:
+    assert _incremental("Main-0011223344aabbcc", "req-1") == _incremental("Main-0011223344aabbcc", "req-7")
+    # The FULL import before it left the template (it switched to INCREMENTAL): the bulk data is the same.
+    assert _incremental("Main-0011223344aabbcc", "req-1", AfterJob="Main-0011223344aabbcc") == _incremental(
+        "Main-0011223344aabbcc", "req-2", AfterJob=""
+    )
+
+
+def test_an_incremental_batch_after_a_new_full_job_is_added_again() -> None:
+    assert _incremental("Main-0011223344aabbcc", "req-1") != _incremental("Main-5566778899ddeeff", "req-1")
+
+
+def test_a_full_import_after_another_full_import_follows_it() -> None:
+    first = derived(AfterJob="Main-0011223344aabbcc")
+    again = derived(AfterJob="Main-5566778899ddeeff")
+    request = index.ImportRequest.from_properties(first, stack_id=STACK_A, request_id="req-1")
+    assert not request.made(index.ImportRequest.from_properties(again, stack_id=STACK_A, request_id="req-1").job_arn)
+
+
+def test_an_incremental_import_is_named_after_the_datasets_latest_active_full_job(harness: Harness) -> None:
+    batch = derived(ImportMode="INCREMENTAL", DataVersion="b1")
+    jobs = [
+        {"jobName": "old-full", "status": "ACTIVE", "importMode": "FULL", "lastUpdatedDateTime": 100},
+        {"jobName": "failed-full", "status": "CREATE FAILED", "importMode": "FULL", "lastUpdatedDateTime": 300},
+        {"jobName": "batch", "status": "ACTIVE", "importMode": "INCREMENTAL", "lastUpdatedDateTime": 400},
+        {"jobName": "new-full", "status": "ACTIVE", "importMode": "FULL", "lastUpdatedDateTime": 200},
+    ]
+    summaries = [
+        {**j, "datasetImportJobArn": f"{JOB_ARN.rsplit('/', 1)[0]}/{j['jobName']}", "creationDateTime": 1} for j in jobs
+    ]
+    harness.stubber.add_response(
+        "list_dataset_import_jobs", {"datasetImportJobs": summaries}, {"datasetArn": DATASET_ARN}
+    )
+    event = _event(harness, "Create", batch)
+    expected = index.ImportRequest.from_event({**event, index.BASE_KEY: "new-full"})
+    harness.stubber.add_response(
+        "create_dataset_import_job", {"datasetImportJobArn": expected.job_arn}, expected.create_arguments()
+    )
+    result = harness.handler.on_event(event)
+    assert result["PhysicalResourceId"] == expected.job_arn and result[index.BASE_KEY] == "new-full"

@@ -23,14 +23,14 @@ INTERVAL = 60.0
 
 
 def long_props(**overrides: Any) -> dict[str, Any]:
-    return props(
-        WaitMode="SIGNAL",
-        WaitHandle=HANDLE,
-        WaiterStateMachineArn=MACHINE,
-        WaitTimeoutSeconds=str(int(TWELVE_HOURS)),
-        WaitIntervalSeconds=str(int(INTERVAL)),
-        **overrides,
-    )
+    settings: dict[str, Any] = {
+        "WaitMode": "SIGNAL",
+        "WaitHandle": HANDLE,
+        "WaiterStateMachineArn": MACHINE,
+        "WaitTimeoutSeconds": str(int(TWELVE_HOURS)),
+        "WaitIntervalSeconds": str(int(INTERVAL)),
+    }
+    return props(**{**settings, **overrides})
 
 
 @dataclass
@@ -85,26 +85,137 @@ def test_a_long_wait_completes_the_resource_once_the_job_exists_and_starts_one_w
         "UniqueId": JOB_NAME,
         "Deadline": long.clock.now + TWELVE_HOURS - index.SIGNAL_MARGIN_SECONDS,
         "WaitIntervalSeconds": INTERVAL,
+        "PollIntervalSeconds": INTERVAL,
+        "Create": create_params(),
     }
 
 
-def test_a_long_wait_whose_start_was_deferred_hands_off_once_the_job_exists(long: Long) -> None:
+def test_a_long_wait_without_a_free_slot_hands_the_wait_for_one_to_the_waiter_at_once(long: Long) -> None:
     long.stubber.add_client_error("create_dataset_import_job", "LimitExceededException", "More than 5")
     event = _event("Create", long_props())
     event = {**event, **long.handler.on_event(event)}
-    long.clock.advance(INTERVAL)
+    # No describe, no second start: the resource completes and the waiter (12 hours) waits for a slot.
+    assert long.handler.is_complete(event)["IsComplete"] is True
+    ((_, _, waiter_input),) = long.executions
+    assert waiter_input["Create"] == create_params()
+
+
+def _waiter_state(long: Long, deadline: float) -> dict[str, Any]:
+    return {
+        "JobArn": JOB_ARN,
+        "JobName": JOB_NAME,
+        "WaitHandle": HANDLE,
+        "UniqueId": JOB_NAME,
+        "Deadline": deadline,
+        "WaitIntervalSeconds": int(INTERVAL),
+        "PollIntervalSeconds": int(INTERVAL),
+        "Create": create_params(),
+    }
+
+
+def _not_found(long: Long) -> None:
     long.stubber.add_client_error(
         "describe_dataset_import_job",
         "ResourceNotFoundException",
         "no job",
         expected_params={"datasetImportJobArn": JOB_ARN},
     )
-    long.stubber.add_response("create_dataset_import_job", {"datasetImportJobArn": JOB_ARN}, create_params())
-    assert long.handler.is_complete(event) == {"IsComplete": False}
+
+
+def test_the_waiter_starts_the_job_once_a_slot_frees_and_signals_when_it_is_active(long: Long) -> None:
+    state = _waiter_state(long, long.clock.now + 7200)
+    _not_found(long)
+    long.stubber.add_client_error(
+        "create_dataset_import_job", "LimitExceededException", "More than 5", expected_params=create_params()
+    )
+    state = long.handler.wait_step(state)
+    assert state["Done"] is False and "LimitExceededException" in state["Status"]
     long.clock.advance(INTERVAL)
-    long.stubber.add_response("describe_dataset_import_job", job("CREATE PENDING"), {"datasetImportJobArn": JOB_ARN})
-    assert long.handler.is_complete(event)["IsComplete"] is True
-    assert len(long.executions) == 1
+    _not_found(long)
+    long.stubber.add_response("create_dataset_import_job", {"datasetImportJobArn": JOB_ARN}, create_params())
+    state = long.handler.wait_step(state)
+    assert state["Done"] is False and long.signals == []
+    long.clock.advance(INTERVAL)
+    long.stubber.add_response("describe_dataset_import_job", job("ACTIVE"), {"datasetImportJobArn": JOB_ARN})
+    assert long.handler.wait_step(state)["Done"] is True
+    assert [body["Status"] for _, body in long.signals] == ["SUCCESS"]
+
+
+def test_the_waiter_names_the_quota_when_no_slot_freed_within_the_wait(long: Long) -> None:
+    state = _waiter_state(long, long.clock.now + 30)
+    _not_found(long)
+    long.stubber.add_client_error("create_dataset_import_job", "LimitExceededException", "More than 5")
+    state = long.handler.wait_step(state)
+    assert state["WaitIntervalSeconds"] == 30  # cut short to land on the deadline
+    long.clock.advance(30)
+    _not_found(long)
+    long.stubber.add_client_error("create_dataset_import_job", "LimitExceededException", "More than 5")
+    assert long.handler.wait_step(state)["Done"] is True
+    ((_, body),) = long.signals
+    assert body["Status"] == "FAILURE"
+    assert "never started" in body["Reason"] and "5 import jobs per account and region" in body["Reason"]
+
+
+@pytest.mark.parametrize("interval", [120, 190, 600])
+def test_the_waiter_signals_its_failure_before_the_wait_condition_times_out(long: Long, interval: int) -> None:
+    """Whatever the interval, the last poll lands on "timeout - 60 s", never after CloudFormation's timeout."""
+    timeout = 8 * 3600.0
+    condition_ends = long.clock.now + timeout
+    state = {**_waiter_state(long, condition_ends - index.SIGNAL_MARGIN_SECONDS), "PollIntervalSeconds": interval}
+    state["WaitIntervalSeconds"] = interval
+    while True:
+        long.clock.advance(state["WaitIntervalSeconds"])
+        long.stubber.add_response(
+            "describe_dataset_import_job", job("CREATE IN_PROGRESS"), {"datasetImportJobArn": JOB_ARN}
+        )
+        state = long.handler.wait_step(state)
+        if state["Done"]:
+            break
+    ((_, body),) = long.signals
+    assert body["Status"] == "FAILURE" and long.clock.now < condition_ends
+
+
+def test_a_signal_body_keeps_to_4096_bytes_as_sent_whatever_the_script(long: Long) -> None:
+    reason = "インポートジョブが失敗しました。" * 400
+    assert _step(long, "CREATE FAILED", failureReason=reason)["Done"] is True
+    ((_, body),) = long.signals
+    assert len(index.encode_signal(body)) <= index.MAX_SIGNAL_BYTES
+    assert body["Reason"].endswith(index.TRUNCATION_MARK)
+    assert json.loads(index.encode_signal(body)) == body
+
+
+def test_deleting_a_long_import_stops_its_waiter(long: Long) -> None:
+    stopped: list[str] = []
+    long.handler = index.DatasetImportHandler(
+        long.handler._client, clock=long.clock, emit=lambda _: None, stop_waiter=stopped.append
+    )
+    event = {**_event("Delete", long_props()), "PhysicalResourceId": JOB_ARN}
+    long.handler.on_event(event)
+    name = index.waiter_execution_name(index.ImportRequest.from_properties(long_props()))
+    assert stopped == [f"arn:aws:states:eu-west-1:123456789012:execution:LongWaiter:{name}"]
+
+
+def test_an_update_to_a_new_wait_handle_stops_the_old_handles_waiter(long: Long) -> None:
+    stopped: list[str] = []
+    long.handler = index.DatasetImportHandler(
+        long.handler._client, clock=long.clock, emit=lambda _: None, stop_waiter=stopped.append
+    )
+    new = long_props(WaitHandle=HANDLE + "-new", WaitTimeoutSeconds="3600")
+    event = custom_resource_event("Update", new, logical_id="Bulk", old_properties=long_props(), physical_id=JOB_ARN)
+    assert long.handler.on_event(event)["PhysicalResourceId"] == JOB_ARN
+    old_name = index.waiter_execution_name(index.ImportRequest.from_properties(long_props()))
+    assert stopped == [f"arn:aws:states:eu-west-1:123456789012:execution:LongWaiter:{old_name}"]
+
+
+def test_a_waiter_that_cannot_be_stopped_never_fails_the_delete(long: Long) -> None:
+    def refuse(_arn: str) -> None:
+        raise RuntimeError("AccessDenied")
+
+    long.handler = index.DatasetImportHandler(
+        long.handler._client, clock=long.clock, emit=lambda _: None, stop_waiter=refuse
+    )
+    event = {**_event("Delete", long_props()), "PhysicalResourceId": JOB_ARN}
+    assert long.handler.on_event(event)["PhysicalResourceId"] == JOB_ARN
 
 
 def test_do_not_wait_completes_once_the_job_exists_without_a_waiter(long: Long) -> None:

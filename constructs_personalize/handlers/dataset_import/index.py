@@ -12,9 +12,11 @@ the deployment at once, so every "wait and try again" condition returns ``IsComp
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import time
@@ -54,7 +56,12 @@ WAIT_CODES = frozenset(
         "InternalFailure",
     }
 )
-INPUT_CODES = frozenset({"InvalidInputException", "ResourceNotFoundException", "TooManyTagsException"})
+# A start the service asked to wait for; "deferred: LimitExceededException" is the 5-jobs quota (or throttling).
+DEFERRED = "deferred"
+QUOTA_ADVICE = (
+    "Personalize runs at most 5 import jobs per account and region at once (a quota that cannot be raised, "
+    "shared with every stack and person there), and every slot stayed busy."
+)
 
 # CloudFormation rejects responses over 4,096 bytes. The framework adds the stack id, request id,
 # logical and physical ids and a JavaScript stack trace to our message, so the message keeps to half.
@@ -68,11 +75,16 @@ STARTED_KEY = "ImportStartTriedAt"
 ADOPTED_KEY = "ImportJobExisted"
 # Set when on_event created the job: a mode that does not wait for the end can complete at once.
 CREATED_KEY = "ImportJobCreated"
+# The FULL job an INCREMENTAL import's name was derived with (found by on_event, kept for is_complete).
+BASE_KEY = "ImportBaseJob"
 # How the deployment waits (property WaitMode): COMPLETION here (at most 1 hour), SIGNAL through a
 # WaitCondition that the waiter state machine signals (at most 12 hours), NONE not at all.
 WAIT_MODES = frozenset({"COMPLETION", "SIGNAL", "NONE"})
-# The waiter signals a minute before the WaitCondition's own Timeout, so its failure names the job.
+# The waiter signals a minute before the WaitCondition's own Timeout, so its failure names the job;
+# it shortens its last wait to land on that deadline, whatever the query interval.
 SIGNAL_MARGIN_SECONDS = 60.0
+# Wait condition data is documented up to 4,096 bytes: the whole signal body, as sent, keeps to it.
+MAX_SIGNAL_BYTES = 4096
 # The framework calls is_complete right after on_event. If on_event just created the job, it is
 # still CREATE PENDING (imports take minutes); if the service just asked us to wait (quota,
 # dataset not ACTIVE), asking again a second later is pointless. Either way that first poll
@@ -83,13 +95,19 @@ FRESH_START_SECONDS = 10.0
 WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
 DEFAULT_WAIT_BUDGET_SECONDS = 3300.0
 
-# Derived job names: <JobNamePrefix>-<16 hex>. Personalize job names are unique per account and
-# region and taken for good, so the hash covers the deployed stack instance (its StackId carries a
-# unique id: two copies of a stack, or a stack deployed again, never share a name) and exactly what
-# is imported: dataset, data location, import mode, the attribution flag and the local data's version.
-# Not the role or the tags: replacing the role reads the same data, and tags are re-applied in place.
+# Derived job names: <JobNamePrefix>-<10 hex identity><6 hex generation>. Personalize job names are
+# unique per account and region and taken for good. The identity covers the deployed stack instance
+# (its StackId carries a unique id: two copies of a stack, or a stack deployed again, never share a
+# name) and exactly what is imported: dataset, data location, import mode, the attribution flag, the
+# local data's version and, for an INCREMENTAL import, the job of the FULL import it adds to
+# (AfterJob). Not the role or the tags: replacing the role reads the same data, and tags are
+# re-applied in place. The generation is the CloudFormation request for FULL imports: a FULL import
+# replaces the dataset's bulk data, so data that returns to an earlier version (a revert, a rollback)
+# must be imported again under a new name, while a retried request keeps its one job. An INCREMENTAL
+# batch has no generation: one already added after the same FULL job is adopted, not added twice.
 JOB_NAME_MAX = 63
 JOB_NAME_HASH_CHARS = 16
+IDENTITY_HASH_CHARS = 10
 _UNSAFE_NAME_CHARS = re.compile(r"[^a-zA-Z0-9\-_]+")
 
 
@@ -110,15 +128,15 @@ def _json_size(text: str) -> int:
     return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
 
 
-def truncate(message: str, limit: int = MAX_MESSAGE_BYTES) -> str:
-    """Cut ``message`` so its JSON-encoded UTF-8 form takes at most ``limit`` bytes, marking the cut."""
-    if _json_size(message) <= limit:
+def truncate(message: str, limit: int = MAX_MESSAGE_BYTES, size: Callable[[str], int] = _json_size) -> str:
+    """Cut ``message`` so its ``size`` (default: JSON-encoded UTF-8 bytes) is at most ``limit``, marking the cut."""
+    if size(message) <= limit:
         return message
-    budget = limit - _json_size(TRUNCATION_MARK)
+    budget = limit - size(TRUNCATION_MARK)
     low, high = 0, len(message)
     while low < high:  # the longest prefix that fits
         mid = (low + high + 1) // 2
-        if _json_size(message[:mid]) <= budget:
+        if size(message[:mid]) <= budget:
             low = mid
         else:
             high = mid - 1
@@ -183,9 +201,15 @@ class ImportRequest:
     # False when the name was derived (JobNamePrefix): a replaced role then reads the same data.
     explicit_name: bool = True
     wait: WaitSettings = WaitSettings()
+    # The job of the FULL import ordered before this one in the stack (property AfterJob; empty when none).
+    after_job: str = ""
+    # INCREMENTAL: the dataset's latest ACTIVE FULL job when the request arrived (what the batch adds to).
+    base: str = ""
 
     @classmethod
-    def from_properties(cls, props: Mapping[str, Any], stack_id: str = "") -> ImportRequest:
+    def from_properties(
+        cls, props: Mapping[str, Any], stack_id: str = "", request_id: str = "", base: str = ""
+    ) -> ImportRequest:
         mode = str(props.get("ImportMode") or "FULL").upper()
         if mode not in ("FULL", "INCREMENTAL"):
             raise ImportFailed(f"property ImportMode must be FULL or INCREMENTAL, got {mode!r}")
@@ -201,6 +225,7 @@ class ImportRequest:
         dataset_arn = _required(props, "DatasetArn")
         data_location = _required(props, "DataLocation")
         flag = None if publish in (None, "") else _as_bool("PublishAttributionMetricsToS3", publish)
+        after_job = str(props.get("AfterJob") or "")
         # A derived name comes as JobNamePrefix (+ DataVersion); with neither, JobName is what is missing.
         explicit = "JobNamePrefix" not in props or props.get("JobName") not in (None, "")
         if explicit:
@@ -214,6 +239,10 @@ class ImportRequest:
                 import_mode=mode,
                 publish_attribution_metrics_to_s3=flag,
                 data_version=str(props.get("DataVersion") or ""),
+                # A FULL import follows the FULL import before it: when that one imports again, it must too.
+                # An INCREMENTAL batch belongs to the bulk data it was added to, wherever that came from.
+                after_job=after_job if mode == "FULL" else base,
+                generation=request_id if mode == "FULL" else "",
             )
         return cls(
             job_name=job_name,
@@ -225,11 +254,38 @@ class ImportRequest:
             tags=tuple(tags),
             explicit_name=explicit,
             wait=WaitSettings.from_properties(props),
+            after_job=after_job,
+            base=base,
         )
 
     @classmethod
     def from_event(cls, event: Event, properties_key: str = "ResourceProperties") -> ImportRequest:
-        return cls.from_properties(event.get(properties_key) or {}, stack_id=str(event.get("StackId") or ""))
+        return cls.from_properties(
+            event.get(properties_key) or {},
+            stack_id=str(event.get("StackId") or ""),
+            request_id=str(event.get("RequestId") or ""),
+            base=str(event.get(BASE_KEY) or ""),
+        )
+
+    @property
+    def needs_base(self) -> bool:
+        return self.import_mode == "INCREMENTAL" and not self.explicit_name
+
+    def for_job(self, job_arn: str) -> ImportRequest:
+        """This request, naming the job ``job_arn`` (the resource's current job, made by an earlier request)."""
+        if not _is_job_arn(job_arn):
+            return self
+        return dataclasses.replace(self, job_name=job_arn.rsplit("/", 1)[1])
+
+    def made(self, job_arn: str) -> bool:
+        """Whether the job ``job_arn`` was made for exactly what this request imports (any generation)."""
+        if not _is_job_arn(job_arn):
+            return False
+        if self.explicit_name:
+            return job_arn == self.job_arn
+        name = job_arn.rsplit("/", 1)[1]
+        generation_chars = JOB_NAME_HASH_CHARS - IDENTITY_HASH_CHARS
+        return len(name) == len(self.job_name) and name[:-generation_chars] == self.job_name[:-generation_chars]
 
     @property
     def job_arn(self) -> str:
@@ -289,20 +345,33 @@ def derive_job_name(
     import_mode: str,
     publish_attribution_metrics_to_s3: bool | None,
     data_version: str,
+    after_job: str = "",
+    generation: str = "",
 ) -> str:
-    """``<prefix>-<16 hex>``, unique per deployed stack instance and per imported content."""
+    """``<prefix>-<10 hex identity><6 hex generation>``: unique per stack instance, content and FULL generation."""
     if not stack_id:
         raise ImportFailed("the event has no StackId, so no job name can be derived; set job_name")
-    material = json.dumps(
-        [stack_id, dataset_arn, data_location, import_mode, bool(publish_attribution_metrics_to_s3), data_version],
-        separators=(",", ":"),
-    )
-    suffix = hashlib.sha256(material.encode("utf-8")).hexdigest()[:JOB_NAME_HASH_CHARS]
+    identity: list[object] = [
+        stack_id,
+        dataset_arn,
+        data_location,
+        import_mode,
+        bool(publish_attribution_metrics_to_s3),
+        data_version,
+    ]
+    if after_job:
+        identity.append(after_job)
+    generation_hash = _digest([generation])[: JOB_NAME_HASH_CHARS - IDENTITY_HASH_CHARS]
+    suffix = _digest(identity)[:IDENTITY_HASH_CHARS] + generation_hash
     readable = _UNSAFE_NAME_CHARS.sub("-", prefix).strip("-_")[: JOB_NAME_MAX - JOB_NAME_HASH_CHARS - 1]
     readable = readable.rstrip("-_") or "import"
     if not readable[0].isalnum():
         readable = "import"
     return f"{readable}-{suffix}"
+
+
+def _digest(material: list[object]) -> str:
+    return hashlib.sha256(json.dumps(material, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def _error_code(error: ClientError) -> str:
@@ -330,6 +399,7 @@ class DatasetImportHandler:
         emit: Callable[[str], None] = print,
         start_waiter: Callable[[str, str, str], None] | None = None,
         signal: Callable[[str, Mapping[str, str]], None] | None = None,
+        stop_waiter: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self._start_client = start_client or client
@@ -338,6 +408,7 @@ class DatasetImportHandler:
         self._emit = emit
         self._start_waiter = start_waiter or _start_execution
         self._signal = signal or _put_signal
+        self._stop = stop_waiter or _stop_execution
 
     # -- logging ---------------------------------------------------------------------------
     def _log(self, event: Event, decision: str, **fields: Any) -> None:
@@ -363,19 +434,27 @@ class DatasetImportHandler:
         if request_type == "Delete":
             physical_id = str(event.get("PhysicalResourceId", ""))
             self._log(event, "delete-requested", waitDeadline=deadline)
+            self._stop_deleted_waiter(event, physical_id)
             return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline}
         request = ImportRequest.from_event(event)
+        base: Response = {}
+        if request_type in ("Create", "Update") and request.needs_base:
+            base = {BASE_KEY: self._latest_full_job(request.dataset_arn)}
+            request = ImportRequest.from_event({**event, **base})
         if request_type == "Update":
             physical_id = str(event.get("PhysicalResourceId", ""))
-            if _is_job_arn(physical_id) and physical_id == request.job_arn:
-                # Same job: nothing to start. Tags are re-applied; is_complete compares the other
-                # inputs with the job's and fails clearly if a job name was reused for new inputs.
+            self._stop_replaced_waiter(event, request)
+            if request.made(physical_id):
+                # The resource's job was made for exactly these inputs (only tags, the role or the wait
+                # changed; or a rollback back to the job the dataset still holds): nothing to start.
+                # Tags are re-applied; is_complete compares the inputs with the job's.
+                request = request.for_job(physical_id)
                 self._retag(event, request)
                 self._log(event, "update-same-job", jobName=request.job_name)
-                return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline}
+                return {"PhysicalResourceId": physical_id, DEADLINE_KEY: deadline, **base}
         elif request_type != "Create":
             raise ImportFailed(f"unknown RequestType {request_type!r}")
-        result: Response = {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline}
+        result: Response = {"PhysicalResourceId": request.job_arn, DEADLINE_KEY: deadline, **base}
         outcome = self._start(event, request)
         if outcome == "exists":
             result[ADOPTED_KEY] = True
@@ -384,6 +463,55 @@ class DatasetImportHandler:
             if outcome == "started":
                 result[CREATED_KEY] = True
         return result
+
+    def _latest_full_job(self, dataset_arn: str) -> str:
+        """The name of the dataset's FULL job that ended ACTIVE last: the bulk data an INCREMENTAL batch adds to.
+
+        A batch added after this job is in the dataset; one added before a later FULL import is gone.
+        """
+        latest: tuple[Any, str] | None = None
+        try:
+            for page in self._client.get_paginator("list_dataset_import_jobs").paginate(datasetArn=dataset_arn):
+                for job in page.get("datasetImportJobs", []):
+                    if job.get("status") == ACTIVE and job.get("importMode", "FULL") == "FULL":
+                        candidate = (job.get("lastUpdatedDateTime"), str(job.get("jobName", "")))
+                        if latest is None or candidate > latest:
+                            latest = candidate
+        except ClientError as error:
+            raise ImportFailed(
+                f"ListDatasetImportJobs failed for {dataset_arn!r} with {_error_code(error)}: {_error_message(error)}"
+            ) from error
+        return latest[1] if latest is not None else ""
+
+    def _stop_replaced_waiter(self, event: Event, request: ImportRequest) -> None:
+        """An update that moves to another wait condition handle: the old handle's waiter has nobody to tell."""
+        try:
+            old = ImportRequest.from_event(event, "OldResourceProperties")
+        except ImportFailed:
+            return
+        if old.wait.mode == "SIGNAL" and old.wait.handle != request.wait.handle:
+            self._stop_waiter(event, old.for_job(str(event.get("PhysicalResourceId", ""))))
+
+    def _stop_deleted_waiter(self, event: Event, physical_id: str) -> None:
+        """A deleted (or rolled back) import's wait condition is gone: its waiter must not poll for hours."""
+        try:
+            request = ImportRequest.from_event(event)
+        except ImportFailed:
+            return
+        if request.wait.mode == "SIGNAL":
+            self._stop_waiter(event, request.for_job(physical_id))
+
+    def _stop_waiter(self, event: Event, request: ImportRequest) -> None:
+        """Stop the long waiter of ``request``'s job and handle; it never fails the stack operation."""
+        execution = waiter_execution_arn(request.wait.state_machine_arn, waiter_execution_name(request))
+        if not execution:
+            return
+        try:
+            self._stop(execution)
+        except Exception as error:  # noqa: BLE001 - a waiter left running only polls; never block the stack
+            self._log(event, "waiter-stop-failed", execution=execution, error=f"{type(error).__name__}: {error}")
+            return
+        self._log(event, "waiter-stopped", execution=execution)
 
     def _retag(self, event: Event, request: ImportRequest) -> None:
         """Bring the job's tags to the requested ones: tags are the one input a job can change."""
@@ -408,15 +536,15 @@ class DatasetImportHandler:
             ) from error
         self._log(event, "job-retagged", jobName=request.job_name, tagged=len(changed), untagged=removed)
 
-    def _start(self, event: Event, request: ImportRequest) -> str:
-        """Start the job: "started", or quietly "deferred" (the service asks us to wait) or "exists"."""
+    def _start(self, event: Mapping[str, Any], request: ImportRequest) -> str:
+        """Start the job: "started", "exists", or quietly "deferred: <code>" (the service asks us to wait)."""
         try:
             response = self._start_client.create_dataset_import_job(**request.create_arguments())
         except ClientError as error:
             code = _error_code(error)
             if code in WAIT_CODES:
                 self._log(event, "start-deferred", jobName=request.job_name, code=code, reason=_error_message(error))
-                return "deferred"
+                return f"{DEFERRED}: {code}"
             if code == "ResourceAlreadyExistsException":
                 # A retried event, or a name taken for good: is_complete compares the inputs.
                 self._log(event, "job-exists", jobName=request.job_name)
@@ -442,10 +570,15 @@ class DatasetImportHandler:
     def is_complete(self, event: Event) -> Response:
         if event.get("RequestType") == "Delete":
             return self._delete_complete(event)
-        request = ImportRequest.from_event(event)
-        job_arn = str(event.get("PhysicalResourceId") or request.job_arn)
+        job_arn = str(event.get("PhysicalResourceId") or "")
+        request = ImportRequest.from_event(event).for_job(job_arn)
+        job_arn = job_arn or request.job_arn
         deadline = self._deadline(event)
         if request.wait.mode != "COMPLETION" and event.get(CREATED_KEY):
+            return self._hand_off(event, request, job_arn)
+        if request.wait.mode == "SIGNAL" and STARTED_KEY in event:
+            # No slot yet (or the dataset is not ACTIVE yet): the long waiter takes over waiting for one
+            # and starting the job, within the wait condition's hours instead of this resource's hour.
             return self._hand_off(event, request, job_arn)
         started = event.get(STARTED_KEY)
         if isinstance(started, (int, float)) and 0 <= self._clock() - started < FRESH_START_SECONDS:
@@ -455,8 +588,11 @@ class DatasetImportHandler:
         except ClientError as error:
             code = _error_code(error)
             if code == "ResourceNotFoundException":
-                self._start(event, request)
-                return self._waiting(event, request, deadline, "not started yet (waiting for the service)")
+                if request.wait.mode == "SIGNAL":
+                    return self._hand_off(event, request, job_arn)
+                outcome = self._start(event, request)
+                state = f"not started yet ({outcome})" if outcome.startswith(DEFERRED) else "start requested"
+                return self._waiting(event, request, deadline, state)
             if code in WAIT_CODES:
                 self._log(event, "describe-throttled", jobName=request.job_name, code=code)
                 return self._waiting(event, request, deadline, f"describe throttled ({code})")
@@ -491,7 +627,7 @@ class DatasetImportHandler:
         return self._waiting(event, request, deadline, f"status {status}")
 
     def _hand_off(self, event: Event, request: ImportRequest, job_arn: str) -> Response:
-        """The job exists: complete now, and for SIGNAL let the waiter state machine watch it from here."""
+        """Complete now; for SIGNAL the waiter state machine starts the job if needed and watches it from here."""
         if request.wait.mode == "SIGNAL":
             wait = request.wait
             waiter_input = {
@@ -500,12 +636,14 @@ class DatasetImportHandler:
                 "WaitHandle": wait.handle,
                 "UniqueId": request.job_name,
                 "Deadline": self._clock() + wait.timeout_seconds - SIGNAL_MARGIN_SECONDS,
-                # A Wait state's SecondsPath takes an integer.
+                # A Wait state's SecondsPath takes an integer; the step shortens the last wait.
                 "WaitIntervalSeconds": int(wait.interval_seconds),
+                "PollIntervalSeconds": int(wait.interval_seconds),
+                # What the waiter sends if the job does not exist yet (no free slot when the resource ran).
+                "Create": request.create_arguments(),
             }
             # One execution per job and wait condition handle: a retried poll starts nothing new.
-            handle_hash = hashlib.sha256(wait.handle.encode("utf-8")).hexdigest()[:8]
-            name = f"{request.job_name}-{handle_hash}"
+            name = waiter_execution_name(request)
             try:
                 self._start_waiter(wait.state_machine_arn, name, json.dumps(waiter_input, sort_keys=True))
             except ClientError as error:
@@ -542,8 +680,10 @@ class DatasetImportHandler:
             job = self._client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
         except ClientError as error:
             code = _error_code(error)
+            if code == "ResourceNotFoundException" and isinstance(event.get("Create"), Mapping):
+                return self._start_from_waiter(event)
             if code in WAIT_CODES:
-                return {**event, "Done": False, "Status": f"describe throttled ({code})"}
+                return self._next_poll(event, f"describe throttled ({code})")
             return self._signal_once(
                 event,
                 "FAILURE",
@@ -555,23 +695,50 @@ class DatasetImportHandler:
         if status == CREATE_FAILED:
             reason = str(job.get("failureReason") or "no failureReason given")
             return self._signal_once(event, "FAILURE", f"dataset import job {name!r} ended CREATE FAILED: {reason}")
-        if self._clock() >= float(event.get("Deadline") or 0):
-            return self._signal_once(
-                event,
-                "FAILURE",
-                f"dataset import job {name!r} did not become ACTIVE within the deployment's wait (last status "
-                f"{status}). It keeps running in Personalize: wait for it with `python -m constructs_personalize "
-                f"wait {job_arn}`, or raise ImportWait.up_to (at most 12 hours).",
+        return self._next_poll(event, status)
+
+    def _start_from_waiter(self, event: Event) -> Response:
+        """The job does not exist yet: ask for a slot again (the resource handed the wait for one over)."""
+        name = str(event.get("JobName"))
+        try:
+            self._start_client.create_dataset_import_job(**dict(event["Create"]))
+        except ClientError as error:
+            code = _error_code(error)
+            if code in WAIT_CODES:
+                return self._next_poll(event, f"{DEFERRED}: {code}")
+            if code != "ResourceAlreadyExistsException":  # a retried step: the job exists now
+                message = _error_message(error)
+                return self._signal_once(
+                    event, "FAILURE", f"CreateDatasetImportJob failed for job {name!r} with {code}: {message}"
+                )
+        self._emit(json.dumps({"decision": "waiter-started-job", "jobName": name}))
+        return self._next_poll(event, "start requested")
+
+    def _next_poll(self, event: Event, status: str) -> Response:
+        """Poll again after the interval, cut short to land on the deadline; at the deadline, signal FAILURE."""
+        deadline = float(event.get("Deadline") or 0)
+        left = deadline - self._clock()
+        if left <= 0:
+            return self._signal_once(event, "FAILURE", self._out_of_time(event, status))
+        interval = int(event.get("PollIntervalSeconds") or event.get("WaitIntervalSeconds") or 30)
+        return {**event, "Done": False, "Status": status, "WaitIntervalSeconds": max(1, min(interval, math.ceil(left)))}
+
+    @staticmethod
+    def _out_of_time(event: Event, status: str) -> str:
+        name, job_arn = str(event.get("JobName")), str(event.get("JobArn"))
+        if status.startswith(DEFERRED):
+            return (
+                f"dataset import job {name!r} never started within the deployment's wait ({status}): "
+                f"{QUOTA_ADVICE} Raise ImportWait.up_to (at most 12 hours) or deploy when fewer imports run."
             )
-        return {**event, "Done": False, "Status": status}
+        return (
+            f"dataset import job {name!r} did not become ACTIVE within the deployment's wait (last status "
+            f"{status}). It keeps running in Personalize: wait for it with `python -m constructs_personalize "
+            f"wait {job_arn}`, or raise ImportWait.up_to (at most 12 hours)."
+        )
 
     def _signal_once(self, event: Event, status: str, reason: str) -> Response:
-        body = {
-            "Status": status,
-            "UniqueId": str(event.get("UniqueId") or event.get("JobName")),
-            "Reason": truncate(reason),
-            "Data": str(event.get("JobArn")),
-        }
+        body = signal_body(status, str(event.get("UniqueId") or event.get("JobName")), reason, str(event.get("JobArn")))
         try:
             self._signal(str(event.get("WaitHandle")), body)
         except Exception as error:
@@ -604,6 +771,12 @@ class DatasetImportHandler:
         now = self._clock()
         if now >= deadline:
             self._log(event, "wait-budget-spent", jobName=request.job_name, state=state)
+            if DEFERRED in state:
+                raise ImportFailed(
+                    f"dataset import job {request.job_name!r} never started within the deployment's wait budget "
+                    f"(last state: {state}). {QUOTA_ADVICE} Use ImportWait.up_to(...) to let the deployment wait "
+                    "for a slot for up to 12 hours, or deploy when fewer imports run."
+                )
             raise ImportFailed(
                 f"dataset import job {request.job_name!r} did not become ACTIVE within the deployment's wait "
                 f"budget (last state: {state}). A started job keeps running in Personalize; raise total_timeout "
@@ -646,6 +819,37 @@ class DatasetImportHandler:
         return {"IsComplete": False}
 
 
+def signal_body(status: str, unique_id: str, reason: str, data: str) -> dict[str, str]:
+    """A wait condition signal whose JSON, exactly as ``_put_signal`` sends it, keeps to MAX_SIGNAL_BYTES.
+
+    The Reason is cut (marked) to what is left once the rest is counted, JSON escapes included: a
+    reason in Japanese takes 6 bytes a character once escaped, not the 3 of its UTF-8.
+    """
+    body = {"Status": status, "UniqueId": unique_id, "Reason": "", "Data": data}
+    budget = MAX_SIGNAL_BYTES - len(encode_signal(body))
+    body["Reason"] = truncate(reason, budget, size=lambda text: len(json.dumps(text)) - 2)
+    return body
+
+
+def encode_signal(body: Mapping[str, str]) -> bytes:
+    # ASCII JSON: what the wait condition reads, byte for byte, whatever the reason's script.
+    return json.dumps(dict(body)).encode("ascii")
+
+
+def waiter_execution_name(request: ImportRequest) -> str:
+    """The long waiter's execution for one job and one wait condition handle (at most 72 of the 80 chars)."""
+    handle_hash = hashlib.sha256(request.wait.handle.encode("utf-8")).hexdigest()[:8]
+    return f"{request.job_name}-{handle_hash}"
+
+
+def waiter_execution_arn(state_machine_arn: str, name: str) -> str:
+    """arn:<p>:states:<r>:<a>:execution:<machine>:<name> from the machine's ARN ('' if it is not one)."""
+    marker = ":stateMachine:"
+    if marker not in state_machine_arn:
+        return ""
+    return state_machine_arn.replace(marker, ":execution:", 1) + f":{name}"
+
+
 def _wall_clock() -> float:
     # Looked up at call time, so a test can swap in a virtual clock for the Lambda entry points.
     return time.time()
@@ -677,9 +881,20 @@ def _start_execution(state_machine_arn: str, name: str, waiter_input: str) -> No
             raise
 
 
+def _stop_execution(execution_arn: str) -> None:
+    try:
+        boto3.client("stepfunctions").stop_execution(
+            executionArn=execution_arn, error="ImportRemoved", cause="the import's custom resource was deleted or moved"
+        )
+    except ClientError as error:
+        # Never started (the job ended before a waiter was needed) or long gone: nothing to stop.
+        if _error_code(error) != "ExecutionDoesNotExist":
+            raise
+
+
 def _put_signal(url: str, body: Mapping[str, str]) -> None:
     # The handle URL is presigned for a PUT with no content type.
-    data = json.dumps(body).encode("utf-8")
+    data = encode_signal(body)
     request = urllib.request.Request(url, data=data, method="PUT", headers={"Content-Type": ""})
     with urllib.request.urlopen(request, timeout=30) as response:  # CloudFormation's https URL
         response.read()
