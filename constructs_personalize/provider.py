@@ -22,6 +22,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_personalize.data_store import ReadGrants
+from constructs_personalize.handlers.dataset_import import contract
 from constructs_personalize.job_name import Place
 from constructs_personalize.nag import acknowledge, acknowledge_at_synth, acknowledge_later, flatten_reference
 from constructs_personalize.ordering import ImportOrder
@@ -31,9 +32,9 @@ from constructs_personalize.validators import MIN_MARGIN_SECONDS
 PROVIDER_ID = "ConstructsPersonalizeDatasetImportProvider"
 # The provider of each stack, found without a walk of the construct tree (each lookup is a jsii call).
 _PROVIDERS: weakref.WeakKeyDictionary[Stack, DatasetImportProvider] = weakref.WeakKeyDictionary()
-HANDLER_DIR = Path(__file__).parent / "handlers" / "dataset_import"
+# The asset is the handlers folder: the handler package imports itself the same way in Lambda and installed.
+HANDLER_ROOT = Path(__file__).parent / "handlers"
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
-WAIT_BUDGET_ENV = "WAIT_BUDGET_SECONDS"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 UPLOAD_REASON = (
     "Granted by aws_s3_deployment.BucketDeployment: it syncs whole prefixes, so it lists, reads, "
@@ -108,9 +109,9 @@ class DatasetImportProvider(Construct):
         wildcards = grant_start_imports(self.handler_role, untag=True)
 
         self._budget = str(wait_budget_seconds(query_interval, total_timeout))
-        self._code = lambda_.Code.from_asset(str(HANDLER_DIR), exclude=["__pycache__", "*.pyc"])
-        self.on_event_function = self._handler_function("OnEvent", "index.on_event", "start")
-        self.is_complete_function = self._handler_function("IsComplete", "index.is_complete", "check")
+        self._code = lambda_.Code.from_asset(str(HANDLER_ROOT), exclude=["__pycache__", "*.pyc"])
+        self.on_event_function = self._handler_function("OnEvent", contract.ON_EVENT, "start")
+        self.is_complete_function = self._handler_function("IsComplete", contract.IS_COMPLETE, "check")
 
         on_event_role = _lambda_role(self, "FrameworkOnEventRole", framework_logs)
         complete_role = _lambda_role(self, "FrameworkCompleteRole", framework_logs)
@@ -161,7 +162,7 @@ class DatasetImportProvider(Construct):
             log_group=log_group,
             timeout=Duration.minutes(1),
             memory_size=256,
-            environment={WAIT_BUDGET_ENV: self._budget},
+            environment={contract.WAIT_BUDGET_ENV: self._budget},
             description="constructs_personalize: Personalize dataset import custom resource",
         )
 
@@ -180,7 +181,7 @@ class DatasetImportProvider(Construct):
         role = iam.Role(self, "WaitStepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         # The wait step starts the job itself when the 5-jobs quota was busy when the handler tried.
         wildcards = grant_start_imports(role, untag=False)
-        step = self._handler_function("WaitStep", "index.wait_step", "wait", role=role)
+        step = self._handler_function("WaitStep", contract.WAIT_STEP, "wait", role=role)
         check = sfn_tasks.LambdaInvoke(self, "Check the job", lambda_function=step, payload_response_only=True)
         # The step raises only when it cannot signal the wait condition: try that again before giving up.
         check.add_retry(errors=["States.ALL"], interval=Duration.seconds(10), max_attempts=4, backoff_rate=2)

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from constructs_personalize.handlers.dataset_import import contract
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.world import World
 
@@ -51,7 +52,7 @@ class FakeLongImport:
             self.world.clock,
             query_interval=query_interval,
             total_timeout=total_timeout,
-            functions={"index.wait_step": self.wait_step},
+            functions={contract.WAIT_STEP: self.wait_step},
         )
 
     def _arn(self, name: str) -> str:

@@ -16,13 +16,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import contract, index
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.stack_template import Template
 from tests.emulator.step_functions import TaskFn
 from tests.emulator.world import World
 
-WAIT_STEP_HANDLER = "index.wait_step"  # the Handler of a long import's polling function
+WAIT_STEP_HANDLER = contract.WAIT_STEP  # the Handler of a long import's polling function
 
 
 def wait_settings(spec: Template) -> tuple[float, float, float]:
@@ -42,7 +42,7 @@ def wait_settings(spec: Template) -> tuple[float, float, float]:
     budgets = {
         spec.resources[lid]["Properties"]["Environment"]["Variables"].get(index.WAIT_BUDGET_ENV)
         for lid in spec.of_type("AWS::Lambda::Function")
-        if spec.resources[lid]["Properties"].get("Handler") == "index.on_event"
+        if spec.resources[lid]["Properties"].get("Handler") == contract.ON_EVENT
     }
     (budget,) = budgets
     interval = float(retry["IntervalSeconds"])

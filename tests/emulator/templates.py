@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from constructs_personalize.handlers.dataset_import import contract
 from tests.emulator.access import KEY_ACTIONS, SERVICE_PRINCIPAL
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.provider_framework import ProviderFramework
@@ -179,7 +180,7 @@ def personalize(group: str, dataset_types: tuple[str, ...] = ("Interactions",)) 
 
 
 def provider() -> dict[str, Any]:
-    return {PROVIDER: {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "index.on_event"}}}
+    return {PROVIDER: {"Type": "AWS::Lambda::Function", "Properties": {"Handler": contract.ON_EVENT}}}
 
 
 def upload(bucket_id: str, prefix: str, object_key: str) -> dict[str, Any]:
@@ -330,7 +331,7 @@ def waiter(definition: dict[str, Any] | None = None, *, function_id: str = WAIT_
     return {
         function_id: {
             "Type": "AWS::Lambda::Function",
-            "Properties": {"Handler": "index.wait_step", "Runtime": "python3.12", "Timeout": 60},
+            "Properties": {"Handler": contract.WAIT_STEP, "Runtime": "python3.12", "Timeout": 60},
         },
         WAIT_MACHINE: {
             "Type": "AWS::StepFunctions::StateMachine",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import contract, index
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import CANCELLED, COMPLETE, FAILED, Deployment
 from tests.emulator.fake_long_import import FakeLongImport
@@ -338,8 +338,8 @@ def test_the_framework_wires_the_handler_to_the_region(
     handler = framework.on_event.__self__  # type: ignore[attr-defined]
     assert isinstance(handler, _Recording)
     assert (handler.settings["start_waiter"], handler.settings["signal"]) == (world.start_waiter, world.signal)
-    assert framework.functions == {"index.wait_step": handler.wait_step}
-    assert stack.function_code("index.wait_step") == handler.wait_step
+    assert framework.functions == {contract.WAIT_STEP: handler.wait_step}
+    assert stack.function_code(contract.WAIT_STEP) == handler.wait_step
     # A handler that takes neither gets neither (the wiring ran before the library had long imports).
     monkeypatch.setattr(index, "DatasetImportHandler", _WithoutLongImports)
     assert stack.framework(query_interval=30.0, total_timeout=3600.0, wait_budget=3300.0).functions == {}

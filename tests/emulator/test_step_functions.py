@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from constructs_personalize.handlers.dataset_import import contract
 from tests.emulator.clock import VirtualClock
 from tests.emulator.step_functions import (
     ABORTED,
@@ -32,7 +33,7 @@ def _region(
     """A region with one wait function running ``code`` and one state machine (the waiter loop by default)."""
     clock = clock or VirtualClock()
     lambdas = LambdaFunctions(clock)
-    lambdas.create(FUNCTION, "index.wait_step", {"index.wait_step": code}.get, timeout=timeout)
+    lambdas.create(FUNCTION, contract.WAIT_STEP, {contract.WAIT_STEP: code}.get, timeout=timeout)
     states = StepFunctions(clock, lambdas, region="eu-west-1", account="123456789012")
     text = json.dumps(definition or wait_loop()).replace("<FUNCTION_ARN>", FUNCTION)
     states.create_state_machine(MACHINE, text)

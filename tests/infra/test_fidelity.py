@@ -21,7 +21,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import contract, index
 from tests.constants import DATASET_ARN, ITEMS_ARN, SAMPLE_DIR
 from tests.infra.helpers import ENV, cfn_lint_errors, evaluate, iter_policy_statements, sample_source
 
@@ -220,7 +220,7 @@ def test_handler_failures_point_at_the_log_group_the_handler_writes_to() -> None
     resources = template["Resources"]
     stack_id = STACK_ID.format("RecsDev", "1b2c3d4e-0000-4000-8000-000000000001")
     names = set()
-    for handler in ("index.on_event", "index.is_complete"):
+    for handler in (contract.ON_EVENT, contract.IS_COMPLETE):
         function = next(r for r in resources.values() if r["Properties"].get("Handler") == handler)
         group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         group_name = evaluate(resources[group_id]["Properties"]["LogGroupName"], stack_id)

@@ -18,6 +18,7 @@ from aws_cdk.assertions import Match, Template
 from constructs import Construct, IConstruct
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode, ImportWait
+from constructs_personalize.handlers.dataset_import import contract
 from constructs_personalize.provider import DatasetImportProvider
 from tests.constants import DATASET_ARN, ITEMS_ARN, SAMPLE_DIR
 from tests.infra.helpers import evaluate, iter_policy_statements, new_app, sample_source, stack_in
@@ -242,8 +243,8 @@ def sse_defaults(bucket: dict[str, Any]) -> list[dict[str, Any]]:
 def test_three_imports_share_one_provider(three: Template) -> None:
     three.resource_count_is(RESOURCE_TYPE, 3)
     three.resource_count_is("AWS::StepFunctions::StateMachine", 1)
-    three.resource_properties_count_is("AWS::Lambda::Function", {"Handler": "index.on_event"}, 1)
-    three.resource_properties_count_is("AWS::Lambda::Function", {"Handler": "index.is_complete"}, 1)
+    three.resource_properties_count_is("AWS::Lambda::Function", {"Handler": contract.ON_EVENT}, 1)
+    three.resource_properties_count_is("AWS::Lambda::Function", {"Handler": contract.IS_COMPLETE}, 1)
     tokens = {str(r["Properties"]["ServiceToken"]) for r in three.find_resources(RESOURCE_TYPE).values()}
     assert len(tokens) == 1
 
@@ -701,8 +702,8 @@ def test_handler_functions_use_the_latest_python_and_log_to_their_own_named_grou
     handler_role = lid(one_stack, f"{PROVIDER}/HandlerRole")
     groups = set()
     for construct_id, handler, verb in (
-        ("OnEvent", "index.on_event", "start"),
-        ("IsComplete", "index.is_complete", "check"),
+        ("OnEvent", contract.ON_EVENT, "start"),
+        ("IsComplete", contract.IS_COMPLETE, "check"),
     ):
         function = resource(one, lid(one_stack, f"{PROVIDER}/{construct_id}"), "AWS::Lambda::Function")["Properties"]
         assert function["Handler"] == handler
