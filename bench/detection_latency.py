@@ -29,7 +29,7 @@ from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_personalize as personalize
 
 from constructs_personalize import DatasetImport, DatasetSchema, DataSource, ImportWait
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import lifecycle
 from tests.cloudformation_events import custom_resource_event, service_token
 from tests.constants import ROLE_ARN
 from tests.emulator.cloudformation import EmulatedStack
@@ -87,7 +87,7 @@ def run(interval: float, duration: float, imports: int) -> Row:
 
 def _framework(world: World, interval: float) -> ProviderFramework:
     budget = TOTAL_TIMEOUT - 2 * interval  # as DatasetImport sets WAIT_BUDGET_SECONDS
-    handler = index.DatasetImportHandler(
+    handler = lifecycle.DatasetImportHandler(
         world.personalize(),
         start_client=world.personalize_single_attempt(),  # as the Lambda entry points build it
         clock=world.clock,
@@ -132,6 +132,9 @@ def run_long(interval: float, duration: float, assembly: Path) -> Row:
 def _long_assembly(interval: float, outdir: Path) -> Path:
     app = App(outdir=str(outdir))
     stack = Stack(app, LONG_STACK)
+    DatasetImport.configure(
+        stack, query_interval=Duration.seconds(interval), total_timeout=Duration.seconds(interval * (3600 // interval))
+    )
     group = personalize.CfnDatasetGroup(stack, "Group", name="bench-long").attr_dataset_group_arn
     schema = personalize.CfnSchema(stack, "Schema", name="bench-long", schema=DatasetSchema.interactions().to_json())
     dataset = personalize.CfnDataset(
@@ -148,8 +151,6 @@ def _long_assembly(interval: float, outdir: Path) -> Path:
         dataset_arn=dataset.attr_dataset_arn,
         data=DataSource.from_asset(SAMPLE_DIR),
         wait=ImportWait.up_to(Duration.hours(12)),
-        query_interval=Duration.seconds(interval),
-        total_timeout=Duration.seconds(interval * (3600 // interval)),
     )
     app.synth()
     return outdir

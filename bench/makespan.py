@@ -37,7 +37,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # 
 from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_personalize as personalize
 
-from constructs_personalize import DatasetSchema, DataSource, ImportWait, TrainingDataset
+from constructs_personalize import DatasetImport, DatasetSchema, DataSource, ImportWait, TrainingDataset
 from tests.constants import SAMPLE_DIR
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import Deployment
@@ -84,6 +84,11 @@ class Row:
 def synth(outdir: Path, imports: int, settings: Settings) -> Path:
     app = App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
     stack = Stack(app, STACK, env=ENV)
+    DatasetImport.configure(
+        stack,
+        query_interval=Duration.seconds(settings.interval),
+        total_timeout=Duration.seconds(settings.total_timeout),
+    )
     wait = (
         ImportWait.within_deployment()
         if settings.wait_for(imports) == "within"
@@ -100,8 +105,6 @@ def synth(outdir: Path, imports: int, settings: Settings) -> Path:
             schema=DatasetSchema.interactions(),
             data=DataSource.from_asset(SAMPLE_DIR),
             wait=wait,
-            query_interval=Duration.seconds(settings.interval),
-            total_timeout=Duration.seconds(settings.total_timeout),
         )
     app.synth()
     return outdir

@@ -4,7 +4,6 @@ from constructs_personalize.data_source import DataSource
 from constructs_personalize.data_store import DataStore
 from constructs_personalize.dataset_import import RESOURCE_TYPE, DatasetImport
 from constructs_personalize.import_mode import ImportMode
-from constructs_personalize.import_options import ImportOptions
 from constructs_personalize.import_wait import ImportWait
 from constructs_personalize.preflight import DataSummary, DataValidationError, validate_data
 from constructs_personalize.schema import DatasetSchema, DatasetType, Domain, Field, FieldType
@@ -24,7 +23,6 @@ __all__ = [
     "Field",
     "FieldType",
     "ImportMode",
-    "ImportOptions",
     "ImportWait",
     "TrainingDataset",
     "__version__",

@@ -16,11 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from constructs_personalize.handlers.dataset_import.contract import ACTIVE, CREATE_FAILED, WAIT_CODES
+
 if TYPE_CHECKING:
     from mypy_boto3_personalize import PersonalizeClient
-
-ACTIVE, CREATE_FAILED = "ACTIVE", "CREATE FAILED"
-THROTTLED = frozenset({"ThrottlingException", "LimitExceededException", "TooManyRequestsException"})
 
 
 def wait_for_job(
@@ -45,7 +44,8 @@ def wait_for_job(
             job = client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
-            if code not in THROTTLED:
+            # The answers the handler polls on through (Personalize throttles with LimitExceededException too).
+            if code not in WAIT_CODES:
                 print(f"cannot describe {job_arn}: {code}: {error}", file=out)
                 return 3
             status = last_status or "unknown (throttled)"

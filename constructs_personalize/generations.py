@@ -23,19 +23,13 @@ import jsii
 from aws_cdk import CfnElement, IResolvable, IResolveContext, Stack
 from constructs import Construct, IValidation
 
+from constructs_personalize.handlers.dataset_import import contract
 from constructs_personalize.ordering import ImportOrder
-
-AFTER_JOB = "AfterJob"
-# Not what a job imports: the role (replacing it reads the same data), the tags (re-applied to the same
-# job) and how the deployment waits.
-NOT_IDENTITY = frozenset(
-    {"RoleArn", "Tags", "WaitMode", "WaitHandle", "WaiterStateMachineArn", "WaitIntervalSeconds", AFTER_JOB}
-)
 
 
 def identity_digest(scope: Construct, properties: Mapping[str, object], **extra: str) -> str:
     """A digest of what an import imports, as synthesized (its own properties, resolved)."""
-    identity = {k: v for k, v in properties.items() if k not in NOT_IDENTITY} | extra
+    identity = {k: v for k, v in properties.items() if k not in contract.NOT_IDENTITY} | extra
     return hashlib.sha256(json.dumps(Stack.of(scope).resolve(identity), sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct, IDependable
 
-from constructs_personalize import limits
+from constructs_personalize import cdk_internals, limits
 
 PERSONALIZE = "personalize.amazonaws.com"
 # AWS's key-policy statement for dataset import jobs: these five actions, for the role and the service.
@@ -91,8 +91,8 @@ def _arn_for_people(role: iam.IRole) -> str | None:
     """The role's ARN when the synth knows it: literal, or a fixed role_name in a stack with a concrete env."""
     if not Token.is_unresolved(role.role_arn):
         return role.role_arn
-    cfn = role.node.default_child
-    if not isinstance(cfn, iam.CfnRole) or cfn.role_name is None or Token.is_unresolved(cfn.role_name):
+    cfn = cdk_internals.role_resource(role)
+    if cfn is None or cfn.role_name is None or Token.is_unresolved(cfn.role_name):
         return None
     stack = Stack.of(role)
     partition: str | None = stack.partition

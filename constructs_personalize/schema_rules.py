@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from constructs_personalize.schema import DatasetType, Domain, FieldType
+from constructs_personalize.schema_types import DatasetType, Domain, Field, FieldType
 
-if TYPE_CHECKING:
-    from constructs_personalize.schema import DatasetSchema, Field
+
+class DatasetSchema(Protocol):
+    """What the rules read of a ``schema.DatasetSchema`` (which applies them on creation)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def dataset_type(self) -> DatasetType: ...
+    @property
+    def domain(self) -> Domain | None: ...
+    @property
+    def fields(self) -> tuple[Field, ...]: ...
+    def field(self, name: str) -> Field | None: ...
+    def to_json(self) -> str: ...
+
 
 MAX_SCHEMA_CHARS = 10_000  # CloudFormation's limit on AWS::Personalize::Schema.Schema (the API allows 20,000)
 AVRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

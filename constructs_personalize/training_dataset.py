@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from aws_cdk import Names
+from collections.abc import Mapping
+
+from aws_cdk import Names, Size
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_personalize as personalize
 from constructs import Construct
-from typing_extensions import Unpack
 
 from constructs_personalize import validators
+from constructs_personalize.data_source import DataSource
+from constructs_personalize.data_store import DataStore
 from constructs_personalize.dataset_import import DatasetImport
-from constructs_personalize.import_options import ImportOptions
+from constructs_personalize.import_mode import ImportMode
+from constructs_personalize.import_wait import ImportWait
 from constructs_personalize.schema import DatasetSchema
 
 NAME_MAX = 63
@@ -34,7 +39,17 @@ class TrainingDataset(Construct):
         dataset_group_arn: str,
         schema: DatasetSchema,
         name: str | None = None,
-        **options: Unpack[ImportOptions],
+        data: DataSource,
+        store: DataStore | None = None,
+        role: iam.IRole | None = None,
+        import_mode: ImportMode = ImportMode.FULL,
+        tags: Mapping[str, str] | None = None,
+        job_name: str | None = None,
+        publish_attribution_metrics_to_s3: bool | None = None,
+        validate_data: bool = True,
+        upload_memory_limit: int | None = None,
+        upload_ephemeral_storage_size: Size | None = None,
+        wait: ImportWait | None = None,
     ) -> None:
         """
         :param dataset_group_arn: The dataset group that receives the dataset.
@@ -42,7 +57,8 @@ class TrainingDataset(Construct):
             data is checked against it at synth.
         :param name: Name of the dataset (1-63 chars, ``^[a-zA-Z0-9][a-zA-Z0-9\\-_]*$``); the schema is named
             ``<name>-schema`` (the name cut to fit). Default: - derived from the construct path
-        :param options: Every ``DatasetImport`` option (``ImportOptions``), passed to the import as they are.
+
+        The other parameters are ``DatasetImport``'s, passed to the import as they are.
         """
         super().__init__(scope, id)
         if schema.dataset_type.value not in CLOUDFORMATION_DATASET_TYPES:
@@ -74,5 +90,21 @@ class TrainingDataset(Construct):
             schema_arn=self.schema_resource.attr_schema_arn,
         )
         self.dataset_arn = self.dataset.attr_dataset_arn
-        self.data_import = DatasetImport(self, "Import", dataset_arn=self.dataset_arn, schema=schema, **options)
+        self.data_import = DatasetImport(
+            self,
+            "Import",
+            dataset_arn=self.dataset_arn,
+            schema=schema,
+            data=data,
+            store=store,
+            role=role,
+            import_mode=import_mode,
+            tags=tags,
+            job_name=job_name,
+            publish_attribution_metrics_to_s3=publish_attribution_metrics_to_s3,
+            validate_data=validate_data,
+            upload_memory_limit=upload_memory_limit,
+            upload_ephemeral_storage_size=upload_ephemeral_storage_size,
+            wait=wait,
+        )
         """The ``DatasetImport`` that fills the dataset; depend on it (or this construct) for work that needs data."""

@@ -49,7 +49,7 @@ class ProviderFramework:
     clock: VirtualClock
     query_interval: float = 30.0
     total_timeout: float = 3600.0
-    # Python code for the stack's other Lambda functions, by Handler string (e.g. {"index.wait_step": ...}):
+    # Python code for the stack's other Lambda functions, by Handler string (e.g. {contract.WAIT_STEP: ...}):
     # what a Step Functions Task of the template runs (``step_functions.py``).
     functions: Mapping[str, TaskFn] = field(default_factory=dict)
 

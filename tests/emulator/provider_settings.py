@@ -5,7 +5,7 @@ CDK's Provider synthesizes a Step Functions waiter whose ``framework-isComplete-
 in the on_event function's environment. ``handler_framework`` wires the real handler to the
 emulated region's client and virtual clock with those settings, and, where the handler takes them
 (long imports), to the region's Step Functions (``start_waiter``) and wait condition handles
-(``signal``); its ``wait_step`` is the code of the template's ``index.wait_step`` functions.
+(``signal``); its ``wait_step`` is the code of the template's ``contract.WAIT_STEP`` functions.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from constructs_personalize.handlers.dataset_import import contract, index
+from constructs_personalize.handlers.dataset_import import contract, lifecycle
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.stack_template import Template
 from tests.emulator.step_functions import TaskFn
@@ -40,7 +40,7 @@ def wait_settings(spec: Template) -> tuple[float, float, float]:
     retry = json.loads(re.sub(r'"Resource":"[^"]*"', '"Resource":""', definition))
     retry = retry["States"]["framework-isComplete-task"]["Retry"][0]
     budgets = {
-        spec.resources[lid]["Properties"]["Environment"]["Variables"].get(index.WAIT_BUDGET_ENV)
+        spec.resources[lid]["Properties"]["Environment"]["Variables"].get(contract.WAIT_BUDGET_ENV)
         for lid in spec.of_type("AWS::Lambda::Function")
         if spec.resources[lid]["Properties"].get("Handler") == contract.ON_EVENT
     }
@@ -64,10 +64,10 @@ def handler_framework(
         "signal": world.signal,
         "stop_waiter": world.stop_waiter,
     }
-    parameters = inspect.signature(index.DatasetImportHandler).parameters.values()
+    parameters = inspect.signature(lifecycle.DatasetImportHandler).parameters.values()
     takes_any = any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters)
     accepted = {parameter.name for parameter in parameters} if not takes_any else set(long_wait)
-    handler = index.DatasetImportHandler(
+    handler = lifecycle.DatasetImportHandler(
         world.personalize(),
         start_client=world.personalize_single_attempt(),
         clock=world.clock,

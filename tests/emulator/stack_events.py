@@ -116,7 +116,7 @@ class StackEvents(StackScope):
         """The provider as synthesized (settings not given are read from the template), with the real handler.
 
         The handler gets the region's ``start_waiter`` and ``signal`` if it takes them, and its
-        ``wait_step`` is bound to this stack's ``index.wait_step`` functions.
+        ``wait_step`` is bound to this stack's ``contract.WAIT_STEP`` functions.
         """
         if query_interval is None or total_timeout is None or wait_budget is None:
             interval, timeout, budget = self.wait_settings()

@@ -62,7 +62,7 @@ class StackScope:
         return self._functions.get(handler)
 
     def bind_functions(self, functions: Mapping[str, TaskFn]) -> None:
-        """Bind Python callables to the Handler strings of the stack's Lambda functions (``{"index.wait_step": ...}``).
+        """Bind Python callables to the Handler strings of the stack's Lambda functions (``{contract.WAIT_STEP: ...}``).
 
         Looked up when a Step Functions Task invokes the function, so a later binding replaces an earlier one.
         """

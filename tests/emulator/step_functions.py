@@ -82,7 +82,7 @@ def _iso(when: float) -> str:
 @dataclass
 class LambdaFunction:
     arn: str
-    handler: str  # the function's Handler property, e.g. "index.wait_step"
+    handler: str  # the function's Handler property, e.g. "dataset_import.index.wait_step" (contract.WAIT_STEP)
     code: Callable[[str], TaskFn | None]  # finds the Python callable bound to a Handler string, at call time
     timeout: float = DEFAULT_LAMBDA_TIMEOUT
 

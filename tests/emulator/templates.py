@@ -284,7 +284,7 @@ def framework(stack: EmulatedStack) -> ProviderFramework:
 
 
 # -- long imports: a wait condition per import, signalled by a polling state machine -----------------------
-WAIT_FUNCTION = "WaitFunction"  # the Lambda function the waiter's Task invokes (Handler index.wait_step)
+WAIT_FUNCTION = "WaitFunction"  # the Lambda function the waiter's Task invokes (Handler contract.WAIT_STEP)
 WAIT_MACHINE = "WaitMachine"  # the stack's one waiter state machine
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from constructs_personalize.handlers.dataset_import import contract, index
+from constructs_personalize.handlers.dataset_import import contract, lifecycle
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import CANCELLED, COMPLETE, FAILED, Deployment
 from tests.emulator.fake_long_import import FakeLongImport
@@ -308,7 +308,7 @@ def test_a_start_deferred_past_the_providers_hour_fails_the_import(world: World,
     assert {e.status for e in world.states.executions()} == {RUNNING}  # they poll on in the region
 
 
-class _Recording(index.DatasetImportHandler):
+class _Recording(lifecycle.DatasetImportHandler):
     """The real handler, keeping the settings it was built with."""
 
     def __init__(self, client: Any, **settings: Any) -> None:
@@ -333,7 +333,7 @@ def test_the_framework_wires_the_handler_to_the_region(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stack = EmulatedStack(_synth(tmp_path), "Shop", world)
-    monkeypatch.setattr(index, "DatasetImportHandler", _Recording)
+    monkeypatch.setattr(lifecycle, "DatasetImportHandler", _Recording)
     framework = stack.framework(query_interval=30.0, total_timeout=3600.0, wait_budget=3300.0)
     handler = framework.on_event.__self__  # type: ignore[attr-defined]
     assert isinstance(handler, _Recording)
@@ -341,5 +341,5 @@ def test_the_framework_wires_the_handler_to_the_region(
     assert framework.functions == {contract.WAIT_STEP: handler.wait_step}
     assert stack.function_code(contract.WAIT_STEP) == handler.wait_step
     # A handler that takes neither gets neither (the wiring ran before the library had long imports).
-    monkeypatch.setattr(index, "DatasetImportHandler", _WithoutLongImports)
+    monkeypatch.setattr(lifecycle, "DatasetImportHandler", _WithoutLongImports)
     assert stack.framework(query_interval=30.0, total_timeout=3600.0, wait_budget=3300.0).functions == {}

@@ -21,7 +21,8 @@ from aws_cdk.assertions import Annotations, Match, Template
 from constructs import Construct
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore, ImportMode
-from constructs_personalize.handlers.dataset_import import contract, index
+from constructs_personalize.handlers.dataset_import import contract
+from constructs_personalize.handlers.dataset_import.request import ImportRequest
 from tests.constants import DATASET_ARN, ITEMS_ARN, SAMPLE_DIR
 from tests.infra.helpers import ENV, cfn_lint_errors, evaluate, iter_policy_statements, sample_source
 
@@ -38,7 +39,7 @@ def _import_properties(stack: Stack) -> dict[str, Any]:
 def _job_name(stack: Stack, stack_uuid: str = "1b2c3d4e-0000-4000-8000-000000000001") -> str:
     """The job name the handler derives in the deployed stack instance ``stack_uuid``."""
     properties = _import_properties(stack)
-    request = index.ImportRequest.from_properties(
+    request = ImportRequest.from_properties(
         {**properties, "DataLocation": "s3://data/prefix/", "RoleArn": "arn:aws:iam::123456789012:role/r"},
         stack_id=STACK_ID.format(stack.stack_name, stack_uuid),
     )

@@ -14,7 +14,7 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, ImportMode
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import.request import ImportRequest
 from constructs_personalize.job_name import Place, job_name_prefix
 from constructs_personalize.validators import validate_job_name
 from tests.constants import DATASET_ARN
@@ -35,7 +35,7 @@ def job_name_of(data_dir: Path, construct_id: str = "Interactions", prefix: str 
     # Deploy-time values of the tokens: the data bucket and the role.
     properties["DataLocation"] = "s3://data-bucket/" + stack.resolve(imp.data_location)["Fn::Join"][1][-1].lstrip("/")
     properties["RoleArn"] = "arn:aws:iam::123456789012:role/import"
-    return index.ImportRequest.from_properties(properties, stack_id=STACK_ID).job_name
+    return ImportRequest.from_properties(properties, stack_id=STACK_ID).job_name
 
 
 @pytest.fixture

@@ -129,6 +129,7 @@ def test_fails_when_a_long_wait_is_outside_one_minute_to_twelve_hours(timeout: D
 
 def test_fails_when_a_long_wait_would_overflow_the_waiters_history() -> None:
     stack = Stack(App(), "Long", env=ENV)
+    DatasetImport.configure(stack, query_interval=Duration.seconds(10), total_timeout=Duration.minutes(10))
     with pytest.raises(ValueError, match=r"is 4,320 polls, more than the 2,500 a Step Functions execution"):
         DatasetImport(
             stack,
@@ -136,8 +137,6 @@ def test_fails_when_a_long_wait_would_overflow_the_waiters_history() -> None:
             dataset_arn=DATASET_ARN,
             data=DataSource.from_asset(SAMPLE_DIR),
             wait=ImportWait.up_to(Duration.hours(12)),
-            query_interval=Duration.seconds(10),
-            total_timeout=Duration.minutes(10),
         )
 
 

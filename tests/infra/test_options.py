@@ -1,7 +1,8 @@
-"""One definition of the import options: ``TrainingDataset`` takes every ``DatasetImport`` option as it is."""
+"""``TrainingDataset`` takes every ``DatasetImport`` parameter, with the same type and default, and passes it on."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,6 @@ from constructs_personalize import (
     ImportWait,
     TrainingDataset,
 )
-from constructs_personalize.import_options import OPTION_NAMES
 from tests.constants import SAMPLE_DIR
 from tests.infra.helpers import ENV
 
@@ -39,8 +39,6 @@ def _options(stack: Stack, bad_data: Path) -> dict[str, Any]:
         "publish_attribution_metrics_to_s3": False,
         "tags": {"team": "recs"},
         "job_name": "team-interactions-1",
-        "query_interval": Duration.seconds(20),
-        "total_timeout": Duration.minutes(40),
         "validate_data": False,
         "upload_memory_limit": 3008,
         "upload_ephemeral_storage_size": Size.gibibytes(2),
@@ -56,10 +54,32 @@ def bad_data(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _keyword_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+    return {name: p for name, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+# The parameters a TrainingDataset passes to its import (dataset_arn and schema come from the dataset it makes).
+IMPORT_PARAMETERS = {
+    name: p for name, p in _keyword_parameters(DatasetImport).items() if name not in ("dataset_arn", "schema")
+}
+
+
+def test_the_two_signatures_agree() -> None:
+    """Explicit keyword-only parameters (help() and documentation tools show them), the same on both."""
+    training = _keyword_parameters(TrainingDataset)
+    shared = {name: p for name, p in training.items() if name not in ("dataset_group_arn", "schema", "name")}
+    assert list(shared) == list(IMPORT_PARAMETERS)
+    for name, parameter in IMPORT_PARAMETERS.items():
+        assert (shared[name].annotation, shared[name].default) == (parameter.annotation, parameter.default), name
+    assert "options" not in inspect.signature(DatasetImport.__init__).parameters
+
+
 def test_every_import_option_reaches_the_import_of_a_training_dataset(bad_data: Path) -> None:
     stack = Stack(App(), "Options", env=ENV)
+    DatasetImport.configure(stack, query_interval=Duration.seconds(20), total_timeout=Duration.minutes(40))
     options = _options(stack, bad_data)
-    assert set(options) == OPTION_NAMES
+    assert set(options) == set(IMPORT_PARAMETERS)
     training = TrainingDataset(
         stack, "Interactions", dataset_group_arn=GROUP_ARN, schema=DatasetSchema.interactions(), **options
     )
@@ -92,7 +112,7 @@ def test_every_import_option_reaches_the_import_of_a_training_dataset(bad_data: 
 
 def test_dataset_import_rejects_an_option_it_does_not_know() -> None:
     stack = Stack(App(), "Options", env=ENV)
-    with pytest.raises(TypeError, match=r"unknown options \['sources'\]"):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'sources'"):
         DatasetImport(
             stack,
             "Imp",
@@ -106,7 +126,8 @@ def test_dataset_import_rejects_an_option_it_does_not_know() -> None:
 def test_dataset_import_needs_a_data_source(data: object) -> None:
     stack = Stack(App(), "Options", env=ENV)
     options = {} if data is None else {"data": data}
-    with pytest.raises(TypeError, match=r"needs data=DataSource.from_asset\(...\)"):
+    expected = "missing 1 required keyword-only argument: 'data'" if data is None else r"needs data=DataSource"
+    with pytest.raises(TypeError, match=expected):
         DatasetImport(
             stack,
             "Imp",

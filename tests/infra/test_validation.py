@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from constructs_personalize import DatasetImport, DataSource, DataStore
+from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore
 from tests.constants import DATASET_ARN, SAMPLE_DIR
 from tests.infra.helpers import ENV
 
@@ -159,10 +159,14 @@ def test_accepts_unicode_letters_spaces_and_the_allowed_symbols_in_tags(stack: S
     make(stack, tags={"Équipe de données": "recs_v2.1:/=+-@", "empty": ""})
 
 
-# -- waiting ------------------------------------------------------------------------------------------
+# -- waiting: one value per stack, set once before its first import ------------------------------------------
+def configure(stack: Stack, **settings: Duration) -> None:
+    DatasetImport.configure(stack, **settings)
+
+
 def test_fails_when_total_timeout_exceeds_one_hour(stack: Stack) -> None:
     with pytest.raises(ValueError, match=r"total_timeout must be at most 1 hour .*got 1 hour 1 minute"):
-        make(stack, total_timeout=Duration.minutes(61))
+        configure(stack, total_timeout=Duration.minutes(61))
 
 
 @pytest.mark.parametrize(
@@ -172,33 +176,42 @@ def test_fails_when_total_timeout_is_not_a_multiple_of_query_interval(
     stack: Stack, interval: Duration, total: Duration
 ) -> None:
     with pytest.raises(ValueError, match="total_timeout must be a whole multiple of query_interval"):
-        make(stack, query_interval=interval, total_timeout=total)
+        configure(stack, query_interval=interval, total_timeout=total)
 
 
 def test_fails_when_a_wait_is_not_whole_seconds(stack: Stack) -> None:
     with pytest.raises(ValueError, match="must be whole seconds, got 1 second 500 millis and 30 minutes"):
-        make(stack, query_interval=Duration.millis(1500), total_timeout=Duration.minutes(30))
+        configure(stack, query_interval=Duration.millis(1500), total_timeout=Duration.minutes(30))
 
 
 def test_fails_when_query_interval_is_zero(stack: Stack) -> None:
     with pytest.raises(ValueError, match="query_interval must be positive"):
-        make(stack, query_interval=Duration.seconds(0))
+        configure(stack, query_interval=Duration.seconds(0))
 
 
-def test_fails_when_imports_in_one_stack_ask_for_different_waits(stack: Stack) -> None:
+def test_fails_when_the_stack_is_configured_after_its_first_import(stack: Stack) -> None:
     make(stack)
     with pytest.raises(
         ValueError,
-        match=r"Validation/Second asks for query_interval 1 minute.*but Validation/Import "
-        r"in the same stack set 30 seconds",
+        match=r"configure\(Validation, query_interval 1 minute, total_timeout 1 hour\) comes after Validation/Import, "
+        r"which already built the stack's provider with query_interval 30 seconds",
     ):
-        DatasetImport(
-            stack,
-            "Second",
-            dataset_arn=DATASET_ARN,
-            data=DataSource.from_uri("s3://training-data/b.csv"),
-            query_interval=Duration.minutes(1),
-        )
+        configure(stack, query_interval=Duration.minutes(1))
+
+
+def test_fails_when_a_stack_is_configured_twice_with_different_values(stack: Stack) -> None:
+    configure(stack, query_interval=Duration.minutes(1))
+    configure(stack, query_interval=Duration.minutes(1))  # the same again is fine
+    with pytest.raises(ValueError, match=r"already called with query_interval 1 minute.*now query_interval 20 seconds"):
+        configure(stack, query_interval=Duration.seconds(20))
+
+
+def test_a_configured_stack_builds_its_provider_with_its_values(stack: Stack) -> None:
+    configure(stack, query_interval=Duration.seconds(20), total_timeout=Duration.minutes(40))
+    make(stack)
+    template = Template.from_stack(stack).to_json()
+    (resource,) = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
+    assert resource["Properties"]["ServiceTimeout"] == "2400"
 
 
 # -- props that do not fit together ---------------------------------------------------------------------
@@ -225,11 +238,8 @@ def test_fails_when_bucket_settings_come_with_a_store_bucket_of_ones_own(stack: 
 )
 def test_fails_with_a_type_error_on_an_unknown_option(stack: Stack, prop: str) -> None:
     # The props of the old API name no option any more: they fail loudly, never silently.
-    with pytest.raises(TypeError, match=rf"DatasetImport 'Validation/Import' got unknown options \['{prop}'\]"):
+    with pytest.raises(TypeError, match=rf"unexpected keyword argument '{prop}'"):
         make(stack, **{prop: None})
-    # Refused before anything is built: no provider, no store, nothing under the import.
-    assert [c.node.id for c in stack.node.children] == ["Import"]
-    assert stack.node.find_child("Import").node.children == []
 
 
 def test_a_store_with_a_kms_key_applies_it_to_uploads_only(stack: Stack) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import contract, index
+from constructs_personalize.handlers.dataset_import.request import ImportRequest
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.provider_framework import CREATE_FAILED_MARKER, Outcome
 from tests.emulator.service import JobTiming
@@ -66,7 +67,7 @@ def _jobs(world: World) -> list[str]:
 
 def _name(event: dict[str, Any]) -> str:
     """The job name the handler derives for this event (its properties, stack instance and request)."""
-    return index.ImportRequest.from_event(event).job_name
+    return ImportRequest.from_event(event).job_name
 
 
 def _assert_active(world: World, outcome: Outcome, name: str) -> None:
@@ -93,7 +94,7 @@ def entry_points(world: World, stack: EmulatedStack, monkeypatch: pytest.MonkeyP
     # The Lambda entry points build their own client from the environment, as in AWS Lambda;
     # only the wall clock is swapped for the emulated region's virtual one.
     _, _, budget = stack.wait_settings()
-    monkeypatch.setenv(index.WAIT_BUDGET_ENV, str(budget))
+    monkeypatch.setenv(contract.WAIT_BUDGET_ENV, str(budget))
     monkeypatch.setattr(index, "_wall_clock", world.clock)
     index._default_handler.cache_clear()
     yield

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import lifecycle
 from tests.cloudformation_events import custom_resource_event, service_token
 from tests.constants import DATASET_ARN, ROLE_ARN
 from tests.emulator.clock import VirtualClock
@@ -68,7 +68,7 @@ class Harness:
 
     stubber: Stubber
     clock: VirtualClock
-    handler: index.DatasetImportHandler
+    handler: lifecycle.DatasetImportHandler
     lines: list[str] = field(default_factory=list)
 
     def invoke(
@@ -102,7 +102,7 @@ def harness() -> Iterator[Harness]:
     )
     clock = VirtualClock()
     lines: list[str] = []
-    handler = index.DatasetImportHandler(client, clock=clock, wait_budget_seconds=BUDGET, emit=lines.append)
+    handler = lifecycle.DatasetImportHandler(client, clock=clock, wait_budget_seconds=BUDGET, emit=lines.append)
     with Stubber(client) as stubber:
         yield Harness(stubber=stubber, clock=clock, handler=handler, lines=lines)
         stubber.assert_no_pending_responses()

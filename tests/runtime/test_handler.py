@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import contract, index
+from constructs_personalize.handlers.dataset_import.errors import (
+    MAX_MESSAGE_BYTES,
+    TRUNCATION_MARK,
+    ImportFailed,
+    truncate,
+)
+from constructs_personalize.handlers.dataset_import.request import DEADLINE_KEY, STARTED_KEY
 from tests.constants import DATASET_ARN, ROLE_ARN
 from tests.runtime.conftest import (
     BUDGET,
@@ -113,7 +120,7 @@ def test_incremental_mode_and_false_flag_reach_the_api(harness: Harness) -> None
 def test_fails_when_a_property_cannot_be_converted(
     harness: Harness, overrides: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(index.ImportFailed, match=message.replace("(", r"\(")):
+    with pytest.raises(ImportFailed, match=message.replace("(", r"\(")):
         harness.handler.on_event(harness.invoke("Create", props(**overrides)))
 
 
@@ -123,7 +130,7 @@ def test_fails_when_the_job_ends_create_failed_with_its_reason(harness: Harness)
     event = harness.start(harness.invoke("Create"))
     harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     described(harness, "CREATE FAILED", failureReason="Input CSV is missing the column TIMESTAMP")
-    with pytest.raises(index.ImportFailed) as failure:
+    with pytest.raises(ImportFailed) as failure:
         harness.handler.is_complete(event)
     assert JOB_NAME in str(failure.value)
     assert "Input CSV is missing the column TIMESTAMP" in str(failure.value)
@@ -135,11 +142,11 @@ def test_fails_when_create_failed_with_a_huge_reason_stays_under_the_response_li
     harness.clock.advance(QUERY_INTERVAL)  # the first poll that describes comes an interval later
     reason = 'Invalid value in column ITEM_ID: "' + "é\n" * 20_000
     described(harness, "CREATE FAILED", failureReason=reason)
-    with pytest.raises(index.ImportFailed) as failure:
+    with pytest.raises(ImportFailed) as failure:
         harness.handler.is_complete(event)
     message = str(failure.value)
-    assert JOB_NAME in message and message.endswith(index.TRUNCATION_MARK)
-    assert len(json.dumps(message, ensure_ascii=False).encode("utf-8")) <= index.MAX_MESSAGE_BYTES + 2
+    assert JOB_NAME in message and message.endswith(TRUNCATION_MARK)
+    assert len(json.dumps(message, ensure_ascii=False).encode("utf-8")) <= MAX_MESSAGE_BYTES + 2
     # The response the framework sends: our message, its JS stack, the ids; CloudFormation's cap is 4,096.
     framework_stack = "\n\nLogs: /aws/lambda/fn\n\n" + "    at invokeUserFunction (/var/task/framework.js:1:1)\n" * 10
     response = {
@@ -155,10 +162,10 @@ def test_fails_when_create_failed_with_a_huge_reason_stays_under_the_response_li
 
 
 def test_truncate_never_splits_a_multibyte_character() -> None:
-    cut = index.truncate("€" * 2000, limit=100)
-    assert cut.endswith(index.TRUNCATION_MARK)
+    cut = truncate("€" * 2000, limit=100)
+    assert cut.endswith(TRUNCATION_MARK)
     assert len(cut.encode("utf-8")) <= 100
-    assert set(cut.removesuffix(index.TRUNCATION_MARK)) == {"€"}
+    assert set(cut.removesuffix(TRUNCATION_MARK)) == {"€"}
 
 
 # -- waiting: quota, dataset not ACTIVE, throttling ----------------------------------------------
@@ -203,10 +210,10 @@ def test_throttled_describe_outlasting_boto_retries_keeps_waiting(harness: Harne
 def test_fails_with_its_own_message_when_the_wait_budget_is_spent(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
-    assert event[index.DEADLINE_KEY] == harness.clock.now + BUDGET
+    assert event[DEADLINE_KEY] == harness.clock.now + BUDGET
     harness.clock.advance(BUDGET)
     described(harness, "CREATE IN_PROGRESS")
-    with pytest.raises(index.ImportFailed, match="did not become ACTIVE within the deployment's wait budget"):
+    with pytest.raises(ImportFailed, match="did not become ACTIVE within the deployment's wait budget"):
         harness.handler.is_complete(event)
 
 
@@ -232,7 +239,7 @@ def test_fails_when_the_taken_name_belongs_to_a_job_of_an_earlier_dataset(harnes
     event = harness.start(harness.invoke("Create"))
     described(harness, "ACTIVE", creationDateTime=EARLIER)
     dataset_described(harness, created=LATER)
-    with pytest.raises(index.ImportFailed, match="is taken by a job of an earlier dataset with the same ARN"):
+    with pytest.raises(ImportFailed, match="is taken by a job of an earlier dataset with the same ARN"):
         harness.handler.is_complete(event)
 
 
@@ -245,7 +252,7 @@ def test_fails_when_the_name_is_taken_by_a_job_with_different_inputs(harness: Ha
     )
     event = harness.start(harness.invoke("Create"))
     described(harness, "ACTIVE", dataSource={"dataLocation": "s3://other-bucket/old.csv"})
-    with pytest.raises(index.ImportFailed) as failure:
+    with pytest.raises(ImportFailed) as failure:
         harness.handler.is_complete(event)
     message = str(failure.value)
     assert f"name {JOB_NAME!r} is already used by a job with different inputs" in message
@@ -281,7 +288,7 @@ def test_update_changing_inputs_under_the_same_explicit_name_fails_clearly(harne
     # The same name means the same job: no start is tried, the describe shows what differs.
     event = harness.start(harness.invoke("Update", changed, old_properties=props(), physical_id=JOB_ARN))
     described(harness, "ACTIVE")
-    with pytest.raises(index.ImportFailed, match="already used by a job with different inputs"):
+    with pytest.raises(ImportFailed, match="already used by a job with different inputs"):
         harness.handler.is_complete(event)
 
 
@@ -340,7 +347,7 @@ def test_fails_when_an_input_is_invalid_naming_the_inputs(harness: Harness) -> N
         "1 validation error detected: Value at 'roleArn' failed",
         expected_params=create_params(),
     )
-    with pytest.raises(index.ImportFailed) as failure:
+    with pytest.raises(ImportFailed) as failure:
         harness.handler.on_event(harness.invoke("Create"))
     message = str(failure.value)
     assert "InvalidInputException" in message and "Value at 'roleArn' failed" in message
@@ -354,7 +361,7 @@ def test_fails_when_the_dataset_is_not_found_naming_it(harness: Harness) -> None
         "Could not find resource",
         expected_params=create_params(),
     )
-    with pytest.raises(index.ImportFailed, match=f"the dataset '{DATASET_ARN}' or the role '{ROLE_ARN}' was not found"):
+    with pytest.raises(ImportFailed, match=f"the dataset '{DATASET_ARN}' or the role '{ROLE_ARN}' was not found"):
         harness.handler.on_event(harness.invoke("Create"))
 
 
@@ -364,7 +371,7 @@ def test_fails_when_an_invalid_input_surfaces_during_the_wait(harness: Harness) 
     harness.clock.advance(QUERY_INTERVAL)
     describe_error(harness, "ResourceNotFoundException", "no job")
     create_error(harness, "InvalidInputException", "bad dataLocation")
-    with pytest.raises(index.ImportFailed, match="bad dataLocation"):
+    with pytest.raises(ImportFailed, match="bad dataLocation"):
         harness.handler.is_complete(event)
 
 
@@ -385,7 +392,7 @@ def test_logs_one_json_line_per_decision_and_never_the_response_url(harness: Har
 def test_default_client_honours_the_standard_endpoint_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_PERSONALIZE", "http://127.0.0.1:4599")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv(index.WAIT_BUDGET_ENV, "120")
+    monkeypatch.setenv(contract.WAIT_BUDGET_ENV, "120")
     index._default_handler.cache_clear()
     handler = index._default_handler()
     index._default_handler.cache_clear()
@@ -397,7 +404,7 @@ def test_default_client_honours_the_standard_endpoint_setting(monkeypatch: pytes
 def test_the_poll_right_after_a_start_makes_no_call_and_the_next_one_describes(harness: Harness) -> None:
     created(harness)
     event = harness.start(harness.invoke("Create"))
-    assert event[index.STARTED_KEY] == harness.clock.now
+    assert event[STARTED_KEY] == harness.clock.now
     # No describe is stubbed: any call here would fail the test.
     assert harness.handler.is_complete(event) == {"IsComplete": False}
     harness.clock.advance(QUERY_INTERVAL)
@@ -418,7 +425,7 @@ def test_a_deferred_start_is_retried_from_the_next_poll(harness: Harness) -> Non
 def test_a_retried_create_of_an_existing_job_is_described_at_once(harness: Harness) -> None:
     create_error(harness, "ResourceAlreadyExistsException", "exists")
     event = harness.start(harness.invoke("Create"))
-    assert index.STARTED_KEY not in event
+    assert STARTED_KEY not in event
     described(harness, "ACTIVE", creationDateTime=LATER)
     dataset_described(harness, created=EARLIER)
     assert harness.handler.is_complete(event)["IsComplete"] is True

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import.errors import ImportFailed
+from constructs_personalize.handlers.dataset_import.request import BASE_KEY, ImportRequest
 from tests.constants import DATASET_ARN, ROLE_ARN
 from tests.runtime.conftest import JOB_ARN, LOCATION, Harness, job, props
 
@@ -20,7 +21,7 @@ def derived(**overrides: Any) -> dict[str, Any]:
 
 
 def name_in(stack_id: str, properties: dict[str, Any]) -> str:
-    return index.ImportRequest.from_properties(properties, stack_id=stack_id).job_name
+    return ImportRequest.from_properties(properties, stack_id=stack_id).job_name
 
 
 def test_derived_names_differ_between_stack_instances_and_stay_put_within_one() -> None:
@@ -59,8 +60,8 @@ def test_derived_name_is_a_valid_job_name_for_any_prefix() -> None:
 
 
 def test_fails_clearly_when_a_derived_name_has_no_stack_id() -> None:
-    with pytest.raises(index.ImportFailed, match="no StackId"):
-        index.ImportRequest.from_properties(derived(), stack_id="")
+    with pytest.raises(ImportFailed, match="no StackId"):
+        ImportRequest.from_properties(derived(), stack_id="")
 
 
 def _event(h: Harness, request_type: str, properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def _event(h: Harness, request_type: str, properties: dict[str, Any], **extra: A
 
 def test_replaced_role_under_a_derived_name_keeps_the_job(harness: Harness) -> None:
     new = derived(RoleArn="arn:aws:iam::123456789012:role/replaced")
-    arn = index.ImportRequest.from_properties(new, stack_id=STACK_A).job_arn
+    arn = ImportRequest.from_properties(new, stack_id=STACK_A).job_arn
     event = harness.start(_event(harness, "Update", new, old_properties=derived(), physical_id=arn))
     assert event["PhysicalResourceId"] == arn
     harness.stubber.add_response(
@@ -83,7 +84,7 @@ def test_replaced_role_under_a_derived_name_keeps_the_job(harness: Harness) -> N
 def test_changed_tags_are_re_applied_to_the_same_job(harness: Harness) -> None:
     old = derived(Tags=[{"Key": "team", "Value": "recs"}, {"Key": "cost", "Value": "1"}])
     new = derived(Tags=[{"Key": "team", "Value": "search"}, {"Key": "owner", "Value": "ana"}])
-    arn = index.ImportRequest.from_properties(new, stack_id=STACK_A).job_arn
+    arn = ImportRequest.from_properties(new, stack_id=STACK_A).job_arn
     harness.stubber.add_response(
         "tag_resource",
         {},
@@ -101,7 +102,7 @@ def test_changed_tags_are_re_applied_to_the_same_job(harness: Harness) -> None:
 def test_fails_when_re_tagging_is_refused(harness: Harness) -> None:
     new = props(Tags=[{"Key": "team", "Value": "search"}])
     harness.stubber.add_client_error("tag_resource", "TooManyTagsException", "too many tags")
-    with pytest.raises(index.ImportFailed, match=r"re-tagging dataset import job .* TooManyTagsException"):
+    with pytest.raises(ImportFailed, match=r"re-tagging dataset import job .* TooManyTagsException"):
         harness.handler.on_event(harness.invoke("Update", new, old_properties=props(), physical_id=JOB_ARN))
 
 
@@ -116,7 +117,7 @@ def test_changed_attribution_flag_under_an_explicit_name_fails_clearly(harness: 
         job("ACTIVE", publishAttributionMetricsToS3=False),
         {"datasetImportJobArn": JOB_ARN},
     )
-    with pytest.raises(index.ImportFailed, match="publishAttributionMetricsToS3: existing False, requested True"):
+    with pytest.raises(ImportFailed, match="publishAttributionMetricsToS3: existing False, requested True"):
         harness.handler.is_complete(event)
 
 
@@ -124,15 +125,15 @@ def test_changed_role_under_an_explicit_name_fails_clearly(harness: Harness) -> 
     new = props(RoleArn="arn:aws:iam::123456789012:role/replaced")
     event = harness.start(harness.invoke("Update", new, old_properties=props(), physical_id=JOB_ARN))
     harness.stubber.add_response("describe_dataset_import_job", job("ACTIVE"), {"datasetImportJobArn": JOB_ARN})
-    with pytest.raises(index.ImportFailed, match="roleArn: existing"):
+    with pytest.raises(ImportFailed, match="roleArn: existing"):
         harness.handler.is_complete(event)
 
 
 def test_new_derived_name_starts_a_new_job(harness: Harness) -> None:
-    old_arn = index.ImportRequest.from_properties(derived(), stack_id=STACK_A).job_arn
+    old_arn = ImportRequest.from_properties(derived(), stack_id=STACK_A).job_arn
     new = derived(DataVersion="def456")
     update = _event(harness, "Update", new, old_properties=derived(), physical_id=old_arn)
-    request = index.ImportRequest.from_event(update)
+    request = ImportRequest.from_event(update)
     harness.stubber.add_response(
         "create_dataset_import_job",
         {"datasetImportJobArn": request.job_arn},
@@ -149,7 +150,7 @@ def test_new_derived_name_starts_a_new_job(harness: Harness) -> None:
 
 
 def _name_for(properties: dict[str, Any], request_id: str) -> str:
-    return index.ImportRequest.from_properties(properties, stack_id=STACK_A, request_id=request_id).job_name
+    return ImportRequest.from_properties(properties, stack_id=STACK_A, request_id=request_id).job_name
 
 
 def test_full_data_reverted_to_an_earlier_version_is_imported_again_under_a_new_name() -> None:
@@ -157,7 +158,7 @@ def test_full_data_reverted_to_an_earlier_version_is_imported_again_under_a_new_
     v1, v2 = derived(DataVersion="v1"), derived(DataVersion="v2")
     first, second, back = _name_for(v1, "req-1"), _name_for(v2, "req-2"), _name_for(v1, "req-3")
     assert len({first, second, back}) == 3
-    back_request = index.ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-3")
+    back_request = ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-3")
     assert not back_request.made(f"{JOB_ARN.rsplit('/', 1)[0]}/{second}")
 
 
@@ -168,17 +169,17 @@ def test_a_retried_request_keeps_its_one_job() -> None:
 def test_rollback_to_the_job_the_dataset_still_holds_starts_nothing(harness: Harness) -> None:
     """v1 -> v2 whose job failed: the rollback's Update back to v1 keeps v1's job (physical id), no new import."""
     v1, v2 = derived(DataVersion="v1"), derived(DataVersion="v2")
-    v1_arn = index.ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-1").job_arn
+    v1_arn = ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-1").job_arn
     rollback = _event(harness, "Update", v1, old_properties=v2, physical_id=v1_arn)
     assert harness.handler.on_event(rollback)["PhysicalResourceId"] == v1_arn
 
 
 def test_full_revert_update_starts_a_new_job(harness: Harness) -> None:
     v1, v2 = derived(DataVersion="v1"), derived(DataVersion="v2")
-    v2_arn = index.ImportRequest.from_properties(v2, stack_id=STACK_A, request_id="req-2").job_arn
+    v2_arn = ImportRequest.from_properties(v2, stack_id=STACK_A, request_id="req-2").job_arn
     revert = _event(harness, "Update", v1, old_properties=v2, physical_id=v2_arn)
-    request = index.ImportRequest.from_event(revert)
-    v1_first = index.ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-1").job_name
+    request = ImportRequest.from_event(revert)
+    v1_first = ImportRequest.from_properties(v1, stack_id=STACK_A, request_id="req-1").job_name
     assert request.job_name != v1_first
     harness.stubber.add_response(
         "create_dataset_import_job", {"datasetImportJobArn": request.job_arn}, request.create_arguments()
@@ -188,7 +189,7 @@ def test_full_revert_update_starts_a_new_job(harness: Harness) -> None:
 
 def _incremental(base: str, request_id: str, **props: Any) -> str:
     batch = derived(ImportMode="INCREMENTAL", DataVersion="b1", **props)
-    return index.ImportRequest.from_properties(batch, stack_id=STACK_A, request_id=request_id, base=base).job_name
+    return ImportRequest.from_properties(batch, stack_id=STACK_A, request_id=request_id, base=base).job_name
 
 
 def test_an_incremental_batch_already_added_to_the_same_bulk_data_is_adopted_not_added_twice() -> None:
@@ -206,8 +207,8 @@ def test_an_incremental_batch_after_a_new_full_job_is_added_again() -> None:
 def test_a_full_import_after_another_full_import_follows_it() -> None:
     first = derived(AfterJob="Main-0011223344aabbcc")
     again = derived(AfterJob="Main-5566778899ddeeff")
-    request = index.ImportRequest.from_properties(first, stack_id=STACK_A, request_id="req-1")
-    assert not request.made(index.ImportRequest.from_properties(again, stack_id=STACK_A, request_id="req-1").job_arn)
+    request = ImportRequest.from_properties(first, stack_id=STACK_A, request_id="req-1")
+    assert not request.made(ImportRequest.from_properties(again, stack_id=STACK_A, request_id="req-1").job_arn)
 
 
 def test_an_incremental_import_is_named_after_the_datasets_latest_active_full_job(harness: Harness) -> None:
@@ -225,9 +226,9 @@ def test_an_incremental_import_is_named_after_the_datasets_latest_active_full_jo
         "list_dataset_import_jobs", {"datasetImportJobs": summaries}, {"datasetArn": DATASET_ARN}
     )
     event = _event(harness, "Create", batch)
-    expected = index.ImportRequest.from_event({**event, index.BASE_KEY: "new-full"})
+    expected = ImportRequest.from_event({**event, BASE_KEY: "new-full"})
     harness.stubber.add_response(
         "create_dataset_import_job", {"datasetImportJobArn": expected.job_arn}, expected.create_arguments()
     )
     result = harness.handler.on_event(event)
-    assert result["PhysicalResourceId"] == expected.job_arn and result[index.BASE_KEY] == "new-full"
+    assert result["PhysicalResourceId"] == expected.job_arn and result[BASE_KEY] == "new-full"

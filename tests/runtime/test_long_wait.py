@@ -11,7 +11,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from constructs_personalize.handlers.dataset_import import index
+from constructs_personalize.handlers.dataset_import import lifecycle, long_wait
+from constructs_personalize.handlers.dataset_import.errors import MAX_MESSAGE_BYTES, TRUNCATION_MARK
+from constructs_personalize.handlers.dataset_import.request import ImportRequest
 from tests.cloudformation_events import custom_resource_event
 from tests.emulator.clock import VirtualClock
 from tests.runtime.conftest import BUDGET, JOB_ARN, JOB_NAME, create_params, job, props
@@ -37,7 +39,7 @@ def long_props(**overrides: Any) -> dict[str, Any]:
 class Long:
     stubber: Stubber
     clock: VirtualClock
-    handler: index.DatasetImportHandler
+    handler: lifecycle.DatasetImportHandler
     executions: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     signals: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
@@ -46,7 +48,7 @@ class Long:
 def long() -> Iterator[Long]:
     client = boto3.client("personalize", region_name="eu-west-1", aws_access_key_id="t", aws_secret_access_key="t")
     clock = VirtualClock()
-    harness = Long(Stubber(client), clock, index.DatasetImportHandler(client))
+    harness = Long(Stubber(client), clock, lifecycle.DatasetImportHandler(client))
 
     def start_waiter(machine: str, name: str, waiter_input: str) -> None:
         harness.executions.append((machine, name, json.loads(waiter_input)))
@@ -54,7 +56,7 @@ def long() -> Iterator[Long]:
     def signal(url: str, body: Mapping[str, str]) -> None:
         harness.signals.append((url, dict(body)))
 
-    harness.handler = index.DatasetImportHandler(
+    harness.handler = lifecycle.DatasetImportHandler(
         client, clock=clock, wait_budget_seconds=BUDGET, emit=lambda _: None, start_waiter=start_waiter, signal=signal
     )
     with harness.stubber:
@@ -83,7 +85,7 @@ def test_a_long_wait_completes_the_resource_once_the_job_exists_and_starts_one_w
         "JobName": JOB_NAME,
         "WaitHandle": HANDLE,
         "UniqueId": JOB_NAME,
-        "Deadline": long.clock.now + TWELVE_HOURS - index.SIGNAL_MARGIN_SECONDS,
+        "Deadline": long.clock.now + TWELVE_HOURS - long_wait.SIGNAL_MARGIN_SECONDS,
         "WaitIntervalSeconds": INTERVAL,
         "PollIntervalSeconds": INTERVAL,
         "Create": create_params(),
@@ -161,7 +163,7 @@ def test_the_waiter_signals_its_failure_before_the_wait_condition_times_out(long
     """Whatever the interval, the last poll lands on "timeout - 60 s", never after CloudFormation's timeout."""
     timeout = 8 * 3600.0
     condition_ends = long.clock.now + timeout
-    state = {**_waiter_state(long, condition_ends - index.SIGNAL_MARGIN_SECONDS), "PollIntervalSeconds": interval}
+    state = {**_waiter_state(long, condition_ends - long_wait.SIGNAL_MARGIN_SECONDS), "PollIntervalSeconds": interval}
     state["WaitIntervalSeconds"] = interval
     while True:
         long.clock.advance(state["WaitIntervalSeconds"])
@@ -179,31 +181,31 @@ def test_a_signal_body_keeps_to_4096_bytes_as_sent_whatever_the_script(long: Lon
     reason = "インポートジョブが失敗しました。" * 400
     assert _step(long, "CREATE FAILED", failureReason=reason)["Done"] is True
     ((_, body),) = long.signals
-    assert len(index.encode_signal(body)) <= index.MAX_SIGNAL_BYTES
-    assert body["Reason"].endswith(index.TRUNCATION_MARK)
-    assert json.loads(index.encode_signal(body)) == body
+    assert len(long_wait.encode_signal(body)) <= long_wait.MAX_SIGNAL_BYTES
+    assert body["Reason"].endswith(TRUNCATION_MARK)
+    assert json.loads(long_wait.encode_signal(body)) == body
 
 
 def test_deleting_a_long_import_stops_its_waiter(long: Long) -> None:
     stopped: list[str] = []
-    long.handler = index.DatasetImportHandler(
+    long.handler = lifecycle.DatasetImportHandler(
         long.handler._client, clock=long.clock, emit=lambda _: None, stop_waiter=stopped.append
     )
     event = {**_event("Delete", long_props()), "PhysicalResourceId": JOB_ARN}
     long.handler.on_event(event)
-    name = index.waiter_execution_name(index.ImportRequest.from_properties(long_props()))
+    name = long_wait.waiter_execution_name(ImportRequest.from_properties(long_props()))
     assert stopped == [f"arn:aws:states:eu-west-1:123456789012:execution:LongWaiter:{name}"]
 
 
 def test_an_update_to_a_new_wait_handle_stops_the_old_handles_waiter(long: Long) -> None:
     stopped: list[str] = []
-    long.handler = index.DatasetImportHandler(
+    long.handler = lifecycle.DatasetImportHandler(
         long.handler._client, clock=long.clock, emit=lambda _: None, stop_waiter=stopped.append
     )
     new = long_props(WaitHandle=HANDLE + "-new", WaitTimeoutSeconds="3600")
     event = custom_resource_event("Update", new, logical_id="Bulk", old_properties=long_props(), physical_id=JOB_ARN)
     assert long.handler.on_event(event)["PhysicalResourceId"] == JOB_ARN
-    old_name = index.waiter_execution_name(index.ImportRequest.from_properties(long_props()))
+    old_name = long_wait.waiter_execution_name(ImportRequest.from_properties(long_props()))
     assert stopped == [f"arn:aws:states:eu-west-1:123456789012:execution:LongWaiter:{old_name}"]
 
 
@@ -211,7 +213,7 @@ def test_a_waiter_that_cannot_be_stopped_never_fails_the_delete(long: Long) -> N
     def refuse(_arn: str) -> None:
         raise RuntimeError("AccessDenied")
 
-    long.handler = index.DatasetImportHandler(
+    long.handler = lifecycle.DatasetImportHandler(
         long.handler._client, clock=long.clock, emit=lambda _: None, stop_waiter=refuse
     )
     event = {**_event("Delete", long_props()), "PhysicalResourceId": JOB_ARN}
@@ -262,7 +264,7 @@ def test_wait_step_signals_failure_with_personalizes_reason_cut_to_size(long: Lo
     ((_, body),) = long.signals
     assert body["Status"] == "FAILURE"
     assert body["Reason"].startswith(f"dataset import job {JOB_NAME!r} ended CREATE FAILED: Input CSV has columns")
-    assert len(json.dumps(body["Reason"], ensure_ascii=False).encode()) <= index.MAX_MESSAGE_BYTES + 2
+    assert len(json.dumps(body["Reason"], ensure_ascii=False).encode()) <= MAX_MESSAGE_BYTES + 2
 
 
 def test_wait_step_signals_failure_when_its_wait_is_spent(long: Long) -> None:

@@ -29,6 +29,26 @@ WAITER_STATE_MACHINE_ARN: Final = "WaiterStateMachineArn"
 WAIT_TIMEOUT_SECONDS: Final = "WaitTimeoutSeconds"
 WAIT_INTERVAL_SECONDS: Final = "WaitIntervalSeconds"
 
+# Every key the handler reads: a key the construct writes outside this set would be silently ignored.
+PROPERTIES: Final = frozenset(
+    {
+        DATASET_ARN,
+        ROLE_ARN,
+        DATA_LOCATION,
+        IMPORT_MODE,
+        PUBLISH_ATTRIBUTION,
+        TAGS,
+        JOB_NAME,
+        JOB_NAME_PREFIX,
+        DATA_VERSION,
+        AFTER_JOB,
+        WAIT_MODE,
+        WAIT_HANDLE,
+        WAITER_STATE_MACHINE_ARN,
+        WAIT_TIMEOUT_SECONDS,
+        WAIT_INTERVAL_SECONDS,
+    }
+)
 REQUIRED_PROPERTIES: Final = frozenset({DATASET_ARN, ROLE_ARN, DATA_LOCATION})
 # With WaitMode SIGNAL these are required too.
 SIGNAL_PROPERTIES: Final = frozenset(
@@ -65,6 +85,10 @@ WAIT_STEP: Final = f"{HANDLER_PACKAGE}.index.wait_step"
 # The handler's own deadline, set by the construct: total_timeout less its margin.
 WAIT_BUDGET_ENV: Final = "WAIT_BUDGET_SECONDS"
 DEFAULT_WAIT_BUDGET_SECONDS: Final = 3300.0
+
+# -- the waiter state machine: the state wait_step returns is the input of its next step -----------------
+WAITER_DONE: Final = "Done"  # true once the wait condition is signalled: the machine ends
+WAITER_WAIT_SECONDS: Final = "WaitIntervalSeconds"  # the next Wait state's SecondsPath (an integer)
 
 # -- Personalize ---------------------------------------------------------------------------------------------
 ACTIVE: Final = "ACTIVE"
