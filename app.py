@@ -15,7 +15,7 @@ from aws_cdk import App, CfnOutput, Stack
 from aws_cdk import aws_personalize as personalize
 from constructs import Construct
 
-from constructs_personalize import DatasetSchema, DataSource, ImportMode, TrainingDataset
+from constructs_personalize import DatasetSchema, DataSource, ImportMode, TrainingDataset, instance_name
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "interactions"
 
@@ -26,10 +26,11 @@ INTERACTIONS_SCHEMA = DatasetSchema.interactions()
 class PersonalizeExampleStack(Stack):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id, description="constructs_personalize example: deploy-time interactions import")
-        # Personalize names are unique per account and region: deriving them from the stack name lets
-        # copies of this stack (stages, pull-request environments) live side by side in one account.
+        # Personalize keeps dataset group and schema names unique per account and region: names derived
+        # per stack instance let copies of this stack (stages, pull-request environments) and a stack
+        # deployed again after a delete live side by side in one account.
         prefix = self.stack_name.lower()[:40]
-        group = personalize.CfnDatasetGroup(self, "DatasetGroup", name=prefix)
+        group = personalize.CfnDatasetGroup(self, "DatasetGroup", name=instance_name(prefix))
         # Schema, dataset and import in one; every CSV is checked against the schema at synth.
         self.interactions = TrainingDataset(
             self,

@@ -41,16 +41,26 @@ class DataSource:
         """A local folder of CSV files, checked at synth and uploaded into the data store before the import.
 
         :param path: The folder; it must hold CSV files at its first level and nothing else (after ``exclude``).
-        :param key_prefix: Where in the data store's bucket (ending in ``/``, at most 104 characters).
+            A relative path is resolved against the working directory, as CDK's own assets are: the folder
+            ``cdk`` runs the app in (where ``cdk.json`` is). It is resolved here, once.
+        :param key_prefix: Where in the data store's bucket (ending in ``/``, at most 102 characters).
             Default: - ``<construct id>-<8 hex of the construct address>/``
         :param exclude: Glob patterns (as ``Source.asset``'s) of files to leave out of the upload. Default: - none
         """
         folder = Path(path)
-        if not folder.is_dir():
-            raise ValueError(f"DataSource.from_asset needs a local folder of CSV files, got {str(path)!r}")
+        working_directory = Path.cwd()
+        absolute = folder if folder.is_absolute() else working_directory / folder
+        if not absolute.is_dir():
+            problem = "is not a folder" if absolute.exists() else "does not exist"
+            raise ValueError(
+                f"DataSource.from_asset needs a local folder of CSV files: {str(path)!r} is {absolute}, which "
+                f"{problem}. Relative paths are resolved against the working directory, {working_directory} (the "
+                "folder `cdk` runs the app in); pass a path built from your app file, e.g. "
+                "Path(__file__).parent / 'data', to be independent of it"
+            )
         if key_prefix is not None:
             validators.validate_key_prefix(key_prefix)
-        return cls(local_path=folder, key_prefix=key_prefix, exclude=tuple(exclude or ()))
+        return cls(local_path=absolute, key_prefix=key_prefix, exclude=tuple(exclude or ()))
 
     @classmethod
     def from_bucket(cls, bucket: s3.IBucket, key: str) -> DataSource:

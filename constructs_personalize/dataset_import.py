@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from aws_cdk import Annotations, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Size, Stack
@@ -204,7 +205,7 @@ class DatasetImport(Construct):
         if location.key is None:
             Annotations.of(self).add_warning_v2(
                 "constructs_personalize:wholeBucketScope",
-                f"the key of the data location {data.uri!r} is only known at deploy time, so the role and "
+                f"the key of the data location {_for_people(data.uri)!r} is only known at deploy time, so the role and "
                 "the bucket policy cover the whole bucket: write the key as a literal to scope them to it",
             )
         return key_pattern(location.key)
@@ -268,3 +269,8 @@ class DatasetImport(Construct):
 
 def _default_prefix(place: Place) -> str:
     return f"{place.relative_ids[-1][:80]}-{place.addr[:8]}/".replace(" ", "-")
+
+
+def _for_people(text: str) -> str:
+    """``text`` with each unresolved token written as ``<deploy-time value>`` (warnings are read by people)."""
+    return re.sub(r"\$\{Token\[[^\]]*\]\}", "<deploy-time value>", text)

@@ -59,7 +59,7 @@ class DatasetSchema:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
-    # -- ready-made schemas --------------------------------------------------------------------
+    # -- factories (items, users and actions need at least one metadata field) ------------------------
     @classmethod
     def interactions(
         cls,

@@ -15,6 +15,7 @@ from constructs_personalize.data_store import DataStore
 from constructs_personalize.dataset_import import DatasetImport
 from constructs_personalize.import_mode import ImportMode
 from constructs_personalize.import_wait import ImportWait
+from constructs_personalize.instance_names import instance_name
 from constructs_personalize.schema import DatasetSchema
 
 NAME_MAX = 63
@@ -39,6 +40,7 @@ class TrainingDataset(Construct):
         dataset_group_arn: str,
         schema: DatasetSchema,
         name: str | None = None,
+        schema_name: str | None = None,
         data: DataSource,
         store: DataStore | None = None,
         role: iam.IRole | None = None,
@@ -55,8 +57,11 @@ class TrainingDataset(Construct):
         :param dataset_group_arn: The dataset group that receives the dataset.
         :param schema: The dataset's typed schema; its dataset type and domain are used as they are, and local
             data is checked against it at synth.
-        :param name: Name of the dataset (1-63 chars, ``^[a-zA-Z0-9][a-zA-Z0-9\\-_]*$``); the schema is named
-            ``<name>-schema`` (the name cut to fit). Default: - derived from the construct path
+        :param name: Name of the dataset (1-63 chars, ``^[a-zA-Z0-9][a-zA-Z0-9\\-_]*$``), unique in its group.
+            Default: - derived from the construct path
+        :param schema_name: Name of the schema, unique per account and region (schemas are not scoped to a
+            dataset group): a fixed name collides when the stack is deployed twice in one account.
+            Default: - ``<name>-schema-<8 hex of the stack instance's id>``
 
         The other parameters are ``DatasetImport``'s, passed to the import as they are.
         """
@@ -72,7 +77,9 @@ class TrainingDataset(Construct):
             self, max_length=NAME_MAX, separator="-", allowed_special_characters="-_"
         )
         validators.validate_personalize_name("name", dataset_name)
-        schema_name = dataset_name[: NAME_MAX - len(SCHEMA_SUFFIX)] + SCHEMA_SUFFIX
+        # A dataset's name is unique within its group, a schema's in the whole account and region.
+        schema_name = schema_name or instance_name(dataset_name[: NAME_MAX - len(SCHEMA_SUFFIX)] + SCHEMA_SUFFIX)
+        validators.validate_personalize_name("schema_name", schema_name)
         self.schema = schema
         self.schema_resource = personalize.CfnSchema(
             self,

@@ -44,4 +44,15 @@ def test_an_unmanaged_bucket_gets_a_warning_with_the_exact_statement_to_add(tmp_
     warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("bucket policy"))
     assert len(warnings) == 1
     text = str(warnings[0].entry.data)
-    assert f"arn:${{AWS::Partition}}:s3:::{LAKE_BUCKET}/{LAKE_PREFIX}*" in text and "personalize.amazonaws.com" in text
+    assert f"arn:aws:s3:::{LAKE_BUCKET}/{LAKE_PREFIX}*" in text and "personalize.amazonaws.com" in text
+
+
+def test_no_warning_asks_the_user_for_a_statement_with_unresolved_tokens(
+    synthesized: tuple[str, Composition, list[tuple[str, str]]],
+) -> None:
+    """A warning is read by a person who edits a policy elsewhere: no ``${...}`` nor token left in it."""
+    _, composition, _ = synthesized
+    for stack in composition.stacks:
+        for warning in Annotations.from_stack(stack).find_warning("*", Match.any_value()):
+            text = str(warning.entry.data)
+            assert "${" not in text and "Token[" not in text, (stack.stack_name, text)

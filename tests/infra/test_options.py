@@ -68,7 +68,8 @@ IMPORT_PARAMETERS = {
 def test_the_two_signatures_agree() -> None:
     """Explicit keyword-only parameters (help() and documentation tools show them), the same on both."""
     training = _keyword_parameters(TrainingDataset)
-    shared = {name: p for name, p in training.items() if name not in ("dataset_group_arn", "schema", "name")}
+    own = ("dataset_group_arn", "schema", "name", "schema_name")
+    shared = {name: p for name, p in training.items() if name not in own}
     assert list(shared) == list(IMPORT_PARAMETERS)
     for name, parameter in IMPORT_PARAMETERS.items():
         assert (shared[name].annotation, shared[name].default) == (parameter.annotation, parameter.default), name

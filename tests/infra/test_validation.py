@@ -13,7 +13,7 @@ from aws_cdk import App, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_personalize import RESOURCE_TYPE, DatasetImport, DataSource, DataStore
 from tests.constants import DATASET_ARN, SAMPLE_DIR
@@ -109,12 +109,36 @@ def test_fails_in_the_factory_when_key_prefix_is_too_long_for_the_upload_tag(sta
         make(stack, data=DataSource.from_asset(SAMPLE_DIR, key_prefix=prefix))
 
 
-@pytest.mark.parametrize("path", [SAMPLE_DIR / "interactions.csv", SAMPLE_DIR / "missing"])
-def test_fails_when_from_asset_is_not_given_a_folder(path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [(SAMPLE_DIR / "interactions.csv", "is not a folder"), (SAMPLE_DIR / "missing", "does not exist")],
+)
+def test_fails_when_from_asset_is_not_given_a_folder(path: Path, problem: str) -> None:
     with pytest.raises(
-        ValueError, match=rf"DataSource.from_asset needs a local folder of CSV files, got '{re.escape(str(path))}'"
+        ValueError, match=rf"needs a local folder of CSV files: '{re.escape(str(path))}' is .*{problem}"
     ):
         DataSource.from_asset(path)
+
+
+def test_a_relative_path_names_the_absolute_path_tried_and_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as raised:
+        DataSource.from_asset("data/interactions")
+    message = str(raised.value)
+    assert f"'data/interactions' is {tmp_path / 'data' / 'interactions'}, which does not exist" in message
+    assert f"the working directory, {tmp_path}" in message and "Path(__file__).parent" in message
+
+
+def test_a_relative_path_is_resolved_once_against_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(tmp_path)
+    source = DataSource.from_asset("data")
+    monkeypatch.chdir(SAMPLE_DIR)  # a later change of directory no longer matters
+    assert source.local_path == tmp_path / "data" and source.local_path.is_absolute()
 
 
 def test_fails_when_a_bucket_key_starts_with_a_slash(stack: Stack) -> None:
@@ -308,3 +332,16 @@ def test_fails_when_two_uploads_to_one_bucket_use_nested_prefixes(stack: Stack) 
             dataset_arn=DATASET_ARN,
             data=DataSource.from_asset(SAMPLE_DIR, key_prefix="training/items/"),
         )
+
+
+def test_a_deploy_time_key_warns_without_tokens_in_the_text(stack: Stack) -> None:
+    bucket = s3.Bucket(stack, "Lake")
+    key = Token.as_string({"Ref": "KeyParameter"})
+    make(stack, data=DataSource.from_bucket(bucket, key))
+    (warning,) = [
+        m
+        for m in Annotations.from_stack(stack).find_warning("*", Match.any_value())
+        if "deploy time" in str(m.entry.data)
+    ]
+    text = str(warning.entry.data)
+    assert "<deploy-time value>" in text and "${" not in text, text

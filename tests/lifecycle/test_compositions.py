@@ -152,7 +152,7 @@ def _grant_printed_statement(world: World, composition: Composition) -> None:
         "*", Match.string_like_regexp("bucket policy cannot be changed")
     )
     statement = json.loads(re.sub(r" \[ack: .*\]$", "", str(warning.entry.data)).split(": ", 2)[-1])
-    statement = json.loads(json.dumps(statement).replace("${AWS::Partition}", "aws"))
+    assert "${" not in json.dumps(statement) and "<" not in json.dumps(statement)  # pasted as printed
     world.access.put_bucket_policy(LAKE_BUCKET, {"Version": "2012-10-17", "Statement": [statement]})
 
 
