@@ -9,6 +9,7 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 
 .PHONY: synth test lint typecheck unit lifecycle bench bench-preflight bench-synth bench-makespan clean
+.PHONY: integ-deploy integ-dry-run
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +55,17 @@ bench-makespan: $(VENV)/.installed
 	$(PY) bench/makespan.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out integ/cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+# The integ app (integ/) deployed for real with the pinned CDK CLI, its assertions run by the deploy, then
+# destroyed, also after a failure (docs/integration-test.md; scripts/integ_run.py). Needs AWS credentials
+# and a CDK-bootstrapped region; prints the account, region and cost, and asks first unless YES=1.
+# integ-dry-run (or DRY_RUN=1) synthesizes offline and prints the commands, without any AWS call.
+integ-deploy: $(VENV)/.installed node_modules/.installed
+	$(PY) scripts/integ_run.py $(if $(filter 1,$(YES)),--yes) $(if $(filter 1,$(DRY_RUN)),--dry-run)
+
+integ-dry-run: $(VENV)/.installed node_modules/.installed
+	$(PY) scripts/integ_run.py --dry-run
 
 # Compatibility runs, each in a venv of its own (.venv-compat-py3NN, .venv-cdk-lowest, .venv-cdk-newest):
 # the handler's tests on the newest Python here, the whole suite on the lowest aws-cdk-lib pyproject.toml

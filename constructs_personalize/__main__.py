@@ -2,6 +2,6 @@
 
 import sys
 
-from constructs_personalize.cli import main
+from constructs_personalize.cli import run
 
-sys.exit(main())
+sys.exit(run())

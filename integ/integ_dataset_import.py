@@ -24,23 +24,20 @@ Two test cases, each its own stack plus the assertion stack ``IntegTest`` adds:
     reported as the CloudFormation failure. Should the real service accept millisecond timestamps
     after all, the job ends ACTIVE, the assertion never matches and the test fails after its hour.
 
-Run it for real (an AWS account with credentials in the environment, a CDK-bootstrapped region):
-
-    npx integ-runner --directory integ --language python --update-on-failed \\
-        --app ".venv/bin/python {filePath}" --parallel-regions us-east-1
-
-integ-runner deploys both test cases, runs the assertions, and destroys every stack afterwards
-(pass ``--no-clean`` to keep them for a look). Caveat: ``@aws-cdk/integ-runner`` (2.197.10, the
-newest on npm) cannot read cloud assemblies written by aws-cdk-lib 2.258 or later (schema 55, it
-knows 53), and this project pins aws-cdk-lib 2.275, so today the runner fails before deploying
-anything; the command is the one to use once a runner that reads schema 55 is released.
+Run it for real (an AWS account with credentials in the environment, a CDK-bootstrapped region) with
+``make integ-deploy`` (``scripts/integ_run.py``): it prints the account, region and what the run creates,
+asks, deploys every stack with the pinned CDK CLI (the assertions are custom resources that run during
+that deploy) and always destroys them; ``make integ-dry-run`` prints the same plan offline. The
+assertions need no runner: ``@aws-cdk/integ-runner`` (2.197.10, the newest on npm) cannot read cloud
+assemblies written by aws-cdk-lib 2.258 or later (schema 55, it knows 53), so it is optional, for when a
+runner that reads schema 55 is released.
 
 Time and cost: creating the dataset group and dataset takes a minute or two; each import job of
 1,500 rows (55 KB) typically takes 5 to 20 minutes, the failing one about as long before it fails;
 count 30 to 60 minutes for the run. Personalize charges data ingestion per GB (55 KB is a
 fraction of a cent); the Lambda functions, Step Functions waiters, S3 and CloudWatch Logs add a
 few cents at most. The dataset groups hold no solutions or campaigns, which is where Personalize
-costs add up; the runner destroys the stacks (dataset groups included), but check after a failed
+costs add up; the run destroys the stacks (dataset groups included), but check after a failed
 or interrupted run that no ``personalizeinteg*`` dataset group is left in the region.
 
 Offline, ``tests/integ/test_integ_snapshot.py`` synthesizes this app and compares every stack's

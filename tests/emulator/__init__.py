@@ -14,7 +14,7 @@ what), ``server.py`` (the wire protocol), ``clock.py``. The emulated CloudFormat
 ``provider_framework.py`` / ``provider_settings.py`` (the CDK Provider framework and its handler).
 Long imports: ``step_functions.py`` / ``asl.py`` (Lambda functions and Step Functions STANDARD
 executions on the virtual clock), ``wait_signals.py`` (wait condition handle URLs and their signals),
-``cfn_states.py`` / ``cfn_wait.py`` (their resource types); ``fake_long_import.py`` is a stand-in
-handler for the emulator's own tests of them.
-``templates.py`` builds hand-written templates for the emulator's own tests.
+``cfn_states.py`` / ``cfn_wait.py`` (their resource types).
+``templates.py`` writes CloudFormation-only templates for the emulator's own tests; what the library
+synthesizes is never written by hand: tests synthesize it.
 """

@@ -18,7 +18,7 @@ background), so a WaitCondition completes when an execution's Task signals it. T
 the template's Lambda functions is bound per ``Handler`` string: ``framework()`` binds the real
 handler's, a ``ProviderFramework`` passed to deploy / update / delete binds its ``functions``, and
 ``bind_functions`` binds any others. Executions left running when an operation ends (or started by
-events a test sends by hand) run on when ``world.run_background`` moves the clock.
+events a test sends by hand) run on in the next operation, or with ``world.states.run_until``.
 
 The older step-by-step API (``deploy_dependencies``, ``update_to``, ``import_properties``, ``event``,
 ``framework``) serves tests that send the import's events themselves.

@@ -3,14 +3,13 @@
 CDK's Provider synthesizes a Step Functions waiter whose ``framework-isComplete-task`` retries every
 ``IntervalSeconds`` up to ``MaxAttempts`` times, and the construct sets the handler's wait budget
 in the on_event function's environment. ``handler_framework`` wires the real handler to the
-emulated region's client and virtual clock with those settings, and, where the handler takes them
-(long imports), to the region's Step Functions (``start_waiter``) and wait condition handles
-(``signal``); its ``wait_step`` is the code of the template's ``contract.WAIT_STEP`` functions.
+emulated region's client and virtual clock with those settings, and to the region's Step Functions
+(``start_waiter``, ``stop_waiter``) and wait condition handles (``signal``); its ``wait_step`` is the
+code of the template's ``contract.WAIT_STEP`` functions.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Callable
@@ -35,7 +34,7 @@ def wait_settings(spec: Template) -> tuple[float, float, float]:
     # The Provider's waiter (a long import's own waiting machine is another one).
     waiters = [definition for definition in definitions if '"framework-isComplete-task"' in definition]
     if not waiters:
-        raise LookupError("the template has no waiter state machine: give the framework its settings")
+        raise LookupError("the template has no Provider framework waiter state machine")
     definition = waiters[0]
     retry = json.loads(re.sub(r'"Resource":"[^"]*"', '"Resource":""', definition))
     retry = retry["States"]["framework-isComplete-task"]["Retry"][0]
@@ -59,27 +58,17 @@ def handler_framework(
     **overrides: Any,
 ) -> ProviderFramework:
     """The Provider framework with the real handler, on the emulated region's client and clock."""
-    long_wait: dict[str, Any] = {
-        "start_waiter": world.start_waiter,
-        "signal": world.signal,
-        "stop_waiter": world.stop_waiter,
-    }
-    parameters = inspect.signature(lifecycle.DatasetImportHandler).parameters.values()
-    takes_any = any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters)
-    accepted = {parameter.name for parameter in parameters} if not takes_any else set(long_wait)
     handler = lifecycle.DatasetImportHandler(
         world.personalize(),
         start_client=world.personalize_single_attempt(),
         clock=world.clock,
         wait_budget_seconds=wait_budget,
         emit=log or _discard,
-        # Only what this handler takes: a handler without long imports takes neither.
-        **{name: value for name, value in long_wait.items() if name in accepted},
+        start_waiter=world.start_waiter,
+        signal=world.signal,
+        stop_waiter=world.stop_waiter,
     )
-    functions: dict[str, TaskFn] = {}
-    wait_step = getattr(handler, "wait_step", None)
-    if callable(wait_step):
-        functions[WAIT_STEP_HANDLER] = wait_step
+    functions: dict[str, TaskFn] = {WAIT_STEP_HANDLER: handler.wait_step}
     settings: dict[str, Any] = {
         "on_event": handler.on_event,
         "is_complete": handler.is_complete,

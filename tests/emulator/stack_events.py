@@ -104,25 +104,14 @@ class StackEvents(StackScope):
         """(query interval, total timeout, handler wait budget) as synthesized."""
         return provider_settings.wait_settings(self.spec)
 
-    def framework(
-        self,
-        log: Callable[[str], None] | None = None,
-        *,
-        query_interval: float | None = None,
-        total_timeout: float | None = None,
-        wait_budget: float | None = None,
-        **overrides: Any,
-    ) -> ProviderFramework:
-        """The provider as synthesized (settings not given are read from the template), with the real handler.
+    def framework(self, log: Callable[[str], None] | None = None, **overrides: Any) -> ProviderFramework:
+        """The provider as synthesized (its settings read from the template), with the real handler.
 
-        The handler gets the region's ``start_waiter`` and ``signal`` if it takes them, and its
-        ``wait_step`` is bound to this stack's ``contract.WAIT_STEP`` functions.
+        The handler gets the region's ``start_waiter``, ``stop_waiter`` and ``signal``, and its
+        ``wait_step`` is bound to this stack's ``contract.WAIT_STEP`` functions. ``overrides`` replace
+        the framework's other arguments (``on_event``, ``is_complete`` ...).
         """
-        if query_interval is None or total_timeout is None or wait_budget is None:
-            interval, timeout, budget = self.wait_settings()
-            query_interval = interval if query_interval is None else query_interval
-            total_timeout = timeout if total_timeout is None else total_timeout
-            wait_budget = budget if wait_budget is None else wait_budget
+        query_interval, total_timeout, wait_budget = self.wait_settings()
         framework = provider_settings.handler_framework(
             self.world,
             query_interval=query_interval,

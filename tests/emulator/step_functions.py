@@ -4,8 +4,8 @@ The emulated CloudFormation registers every ``AWS::Lambda::Function`` (its ``Han
 ``AWS::StepFunctions::StateMachine`` (its resolved definition) of a deployed stack here
 (``cfn_states.py``). ``StepFunctions.start_execution`` starts an execution the way StartExecution
 does: it returns at once and the execution runs later, interleaved with everything else on the
-virtual clock (``next_due`` / ``step_due``, which the deployment engine and ``World.run_background``
-call), so a wait condition can wait for hours while an execution polls.
+virtual clock (``next_due`` / ``step_due``, which the deployment engine calls; ``run_until`` outside a stack
+operation), so a wait condition can wait for hours while an execution polls.
 
 Modelled on the Step Functions developer guide and API reference:
 - StartExecution: names of 1-80 characters without whitespace, ``< > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /``

@@ -1,163 +1,139 @@
-"""Whole-stack deploys: dependency order, concurrent imports on the virtual clock, access from the template."""
+"""Deploying and updating a stack: stop on the first failure, resources that take time, policies into access.
+
+CloudFormation-only templates; the library's stacks are deployed in ``tests/lifecycle/test_synthesized_stacks.py`` and
+``tests/lifecycle/``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.cloudformation_events import RESOURCE_TYPE
+from tests.emulator.cfn_wait import HANDLE, WAIT_CONDITION
 from tests.emulator.cloudformation import EmulatedStack
-from tests.emulator.deployment import CANCELLED, COMPLETE, FAILED, NOT_STARTED, Deployment
-from tests.emulator.samples import interactions_csv
-from tests.emulator.service import JobTiming
-from tests.emulator.templates import (
-    Assembly,
-    ImportSpec,
-    arn_of,
-    framework,
-    import_stack,
-    items_csv,
-    kms_key,
-    read_grant,
-    users_csv,
-)
-from tests.emulator.world import World
+from tests.emulator.deployment import CANCELLED, COMPLETE, FAILED, NOT_STARTED
+from tests.emulator.provider_framework import ProviderFramework
+from tests.emulator.templates import get_att, parameter, ref, write
+from tests.emulator.world import INTERACTIONS_SCHEMA, World
 
-THREE = {
-    "Interactions": ImportSpec("shop-interactions-1", {"data.csv": interactions_csv()}, "interactions/"),
-    "Items": ImportSpec("shop-items-1", {"items.csv": items_csv()}, "items/", "Items"),
-    "Users": ImportSpec("shop-users-1", {"users.csv": users_csv()}, "users/", "Users"),
-}
-SOLUTION = {
-    "Type": "AWS::Personalize::Solution",
-    "Properties": {"Name": "shop", "DatasetGroupArn": arn_of("Group", "DatasetGroupArn")},
-    "DependsOn": list(THREE),
-}
+GROUP = {"Type": "AWS::Personalize::DatasetGroup", "Properties": {"Name": "shop"}}
+READ = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 
 
-def _deploy(world: World, directory: Path, name: str = "Shop") -> tuple[EmulatedStack, Deployment]:
-    stack = EmulatedStack(directory, name, world)
-    return stack, stack.deploy(framework(stack))
-
-
-def _job(world: World, arn: str) -> dict[str, Any]:
-    return dict(world.personalize().describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"])
-
-
-def test_the_solution_starts_only_after_all_three_imports_are_active(world: World, tmp_path: Path) -> None:
-    assembly = Assembly(tmp_path)
-    world.emulator.set_job_timing("shop-items-1", JobTiming(pending=30, running=900))
-    stack, deployment = _deploy(
-        world, assembly.write("Shop", {**import_stack(assembly, "shop", THREE), "Solution": SOLUTION})
-    )
-    assert deployment.succeeded, deployment.failures
-    records = [deployment.records[lid] for lid in THREE]
-    # Independent imports run at once: started at the same virtual moment, their jobs created together.
-    assert len({record.started_at for record in records}) == 1
-    jobs = [_job(world, deployment.physical_id(lid)) for lid in THREE]
-    assert len({job["creationDateTime"] for job in jobs}) == 1 and {job["status"] for job in jobs} == {"ACTIVE"}
-    finished = [world.emulator.job_finished_at(deployment.physical_id(lid)) or 0.0 for lid in THREE]
-    solution = deployment.completed_at("Solution")
-    assert solution == max(deployment.completed_at(lid) for lid in THREE) >= max(finished)
-    assert deployment.completed_at("Interactions") < finished[1]  # the slow items import held only the solution
-    # Every event named this stack instance, and each import came after its upload and grants.
-    assert {event["StackId"] for event in deployment.events} == {stack.stack_id}
-    for lid in THREE:
-        assert deployment.records[lid].started_at >= deployment.completed_at(f"{lid}Upload")  # type: ignore[operator]
-        assert deployment.outcome(lid).status == "SUCCESS"
-
-
-def test_a_failed_import_stops_the_deploy(world: World, tmp_path: Path) -> None:
-    assembly = Assembly(tmp_path)
-    resources = {**import_stack(assembly, "shop", THREE), "Solution": SOLUTION}
-    # The role may read interactions/ and users/ only: the items import fails when its job reads.
-    resources["ImportRoleRead"] = read_grant("ImportRole", "Data", "interactions/")
-    resources["UsersRead"] = read_grant("ImportRole", "Data", "users/")
-    resources["UsersRead"]["Properties"]["PolicyName"] = "UsersRead"
-    resources["Users"]["DependsOn"].append("UsersRead")
-    world.emulator.set_job_timing("shop-users-1", JobTiming(pending=30, running=3000))
-    _, deployment = _deploy(world, assembly.write("Shop", resources))
-    items = deployment.records["Items"]
-    assert (items.status, deployment.succeeded) == (FAILED, False)
-    assert "Insufficient privileges for accessing data in Amazon S3" in items.reason and "items/" in items.reason
-    assert deployment.records["Interactions"].status == COMPLETE  # done before the failure
-    assert deployment.records["Users"].status == CANCELLED  # still running: CloudFormation stops waiting
-    assert deployment.records["Solution"].status == NOT_STARTED
-    assert deployment.finished_at == items.completed_at
-    # CloudFormation never heard back from the cancelled import; its job runs on in Personalize.
-    assert deployment.records["Users"].physical_id is None
-    users_job = "arn:aws:personalize:eu-west-1:123456789012:dataset-import-job/shop-users-1"
-    assert _job(world, users_job)["status"] == "CREATE IN_PROGRESS"
-
-
-@pytest.mark.parametrize("grant_role", [True, False])
-def test_a_kms_bucket_needs_the_key_policy_from_the_template(world: World, tmp_path: Path, grant_role: bool) -> None:
-    assembly = Assembly(tmp_path)
-    imports = {"Interactions": THREE["Interactions"]}
-    resources = import_stack(assembly, "shop", imports, key=True)
-    if not grant_role:
-        resources["Key"] = kms_key()  # the service only
-    stack, deployment = _deploy(world, assembly.write("Shop", resources))
-    bucket, key_arn = stack.ref("Data"), stack.get_att("Key", "Arn")
-    assert world.access.bucket_keys[bucket] == key_arn
-    if grant_role:
-        assert deployment.succeeded, deployment.failures
-        return
-    reason = deployment.records["Interactions"].reason
-    role_arn = stack.get_att("ImportRole", "Arn")
-    assert f"the key policy does not allow {role_arn} kms:Decrypt" in reason and key_arn in reason
-
-
-def test_the_template_registers_its_policies(world: World, tmp_path: Path) -> None:
-    assembly = Assembly(tmp_path)
-    resources = import_stack(assembly, "shop", {"Interactions": THREE["Interactions"]})
-    managed_document = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
-    }
-    resources["Managed"] = {
-        "Type": "AWS::IAM::ManagedPolicy",
-        "Properties": {"PolicyDocument": managed_document, "Roles": [{"Ref": "ImportRole"}]},
-    }
-    inline = {"PolicyName": "inline", "PolicyDocument": managed_document}
-    resources["ImportRole"]["Properties"]["Policies"] = [inline]
-    stack, deployment = _deploy(world, assembly.write("Shop", resources))
-    assert deployment.succeeded, deployment.failures
-    role_arn, bucket = stack.get_att("ImportRole", "Arn"), stack.ref("Data")
-    assert role_arn == f"arn:aws:iam::123456789012:role/{stack.ref('ImportRole')}"
-    access = world.access
-    assert set(access.inline_policies[role_arn]) == {"inline", "ImportRoleRead"}
-    assert access.attachments[role_arn] == {stack.ref("Managed")}
-    assert access.bucket_policies[bucket]["Statement"][1]["Resource"][0] == f"arn:aws:s3:::{bucket}"
-    assert bucket not in access.bucket_keys
-
-
-def test_dataset_group_creation_time_holds_the_datasets_and_imports(world: World, tmp_path: Path) -> None:
+def test_the_first_failure_stops_the_deploy_and_cancels_what_is_in_progress(world: World, tmp_path: Path) -> None:
     world.emulator.dataset_group_seconds = 120
-    assembly = Assembly(tmp_path)
+
+    # A custom resource whose provider never reports it complete.
+    def on_event(event: dict[str, Any]) -> dict[str, Any]:
+        return {"PhysicalResourceId": "never-answered"}
+
+    def is_complete(event: dict[str, Any]) -> dict[str, Any]:
+        return {"IsComplete": False}
+
+    resources = {
+        "Group": GROUP,
+        "AfterGroup": {**parameter("x"), "DependsOn": "Group"},
+        "Handle": {"Type": HANDLE},
+        "Wait": {"Type": WAIT_CONDITION, "Properties": {"Handle": ref("Handle"), "Timeout": "600"}},
+        "Custom": {"Type": RESOURCE_TYPE, "Properties": {}},
+        "Broken": {**parameter({"Fn::ImportValue": "nobody"}), "DependsOn": "Handle"},
+    }
+    stack = EmulatedStack(write(tmp_path, "Shop", resources), "Shop", world)
+    deployment = stack.deploy(ProviderFramework(on_event, is_complete, world.clock))
+    broken = deployment.records["Broken"]
+    assert (broken.status, broken.reason) == (FAILED, "No export named nobody found")
+    assert deployment.stack_status == "CREATE_FAILED" and deployment.finished_at == broken.completed_at
+    # Nothing new starts; what is in progress is cancelled; CloudFormation never heard back from the
+    # custom resource (no physical id), whatever its provider started goes on in the region.
+    assert {lid: deployment.records[lid].status for lid in ("Group", "Wait", "Custom")} == {
+        "Group": CANCELLED,
+        "Wait": CANCELLED,
+        "Custom": CANCELLED,
+    }
+    assert deployment.records["Custom"].physical_id is None
+    assert deployment.records["Group"].resource_status == "CREATE_FAILED"
+    assert (deployment.records["AfterGroup"].status, deployment.records["Handle"].status) == (NOT_STARTED, COMPLETE)
+
+
+def test_a_dataset_group_holds_its_datasets_until_it_is_active(world: World, tmp_path: Path) -> None:
+    world.emulator.dataset_group_seconds = 120
+    resources = {
+        "Group": GROUP,
+        "Schema": {"Type": "AWS::Personalize::Schema", "Properties": {"Name": "shop", "Schema": INTERACTIONS_SCHEMA}},
+        "Dataset": {
+            "Type": "AWS::Personalize::Dataset",
+            "Properties": {
+                "Name": "shop",
+                "DatasetType": "Interactions",
+                "DatasetGroupArn": get_att("Group", "DatasetGroupArn"),
+                "SchemaArn": get_att("Schema", "SchemaArn"),
+            },
+        },
+    }
     started = world.clock()
-    _, deployment = _deploy(
-        world, assembly.write("Shop", import_stack(assembly, "shop", {"Interactions": THREE["Interactions"]}))
+    deployment = EmulatedStack(write(tmp_path, "Shop", resources), "Shop", world).deploy()
+    assert deployment.succeeded, deployment.failures
+    assert deployment.completed_at("Schema") == started  # independent of the group
+    assert deployment.completed_at("Group") == started + 120 == deployment.records["Dataset"].started_at
+
+
+def test_the_templates_policies_and_keys_decide_access_until_an_update_removes_them(
+    world: World, tmp_path: Path
+) -> None:
+    encryption = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": get_att("Key")}
+    service = {"Effect": "Allow", "Principal": {"Service": "personalize.amazonaws.com"}, "Action": "s3:GetObject"}
+    trust = {"Effect": "Allow", "Principal": {"Service": "personalize.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    role = {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]}}
+    kept = {
+        "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+        "Data": {"Type": "AWS::S3::Bucket", "Properties": {}},
+        "Reader": {"Type": "AWS::IAM::Role", "Properties": role},
+    }
+    resources = {
+        **kept,
+        "Data": {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": encryption}]
+                }
+            },
+        },
+        "Reader": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {**role, "Policies": [{"PolicyName": "inline", "PolicyDocument": READ}]},
+        },
+        "DataPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": ref("Data"),
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [{**service, "Resource": "*"}]},
+            },
+        },
+        "ReaderPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {"PolicyName": "attached", "PolicyDocument": READ, "Roles": [ref("Reader")]},
+        },
+        "Managed": {
+            "Type": "AWS::IAM::ManagedPolicy",
+            "Properties": {"PolicyDocument": READ, "Roles": [ref("Reader")]},
+        },
+    }
+    stack = EmulatedStack(write(tmp_path / "v1", "Shop", resources), "Shop", world)
+    assert stack.deploy().succeeded
+    access, bucket, role_arn = world.access, stack.ref("Data"), stack.get_att("Reader", "Arn")
+    assert role_arn == f"arn:aws:iam::123456789012:role/{stack.ref('Reader')}"
+    # The role's inline policies, its AWS::IAM::Policy and its managed policy all count as its own.
+    assert set(access.inline_policies[role_arn]) == {"inline", "attached"}
+    assert access.attachments[role_arn] == {stack.ref("Managed")} and len(access.identity_policies(role_arn)) == 3
+    assert access.bucket_policies[bucket]["Statement"][0]["Principal"] == {"Service": "personalize.amazonaws.com"}
+    # The bucket's default encryption names the key: the key's policy decides who may decrypt its objects.
+    assert (
+        access.bucket_keys[bucket] == stack.get_att("Key", "Arn") and access.bucket_keys[bucket] in access.key_policies
     )
-    assert deployment.completed_at("Group") == started + 120
-    assert deployment.records["InteractionsDataset"].started_at == started + 120
-    assert deployment.records["Interactions"].started_at == started + 120
-    assert deployment.completed_at("Data") == started  # independent of the group
 
-
-def test_two_stacks_share_one_region(world: World, tmp_path: Path) -> None:
-    one, two = Assembly(tmp_path / "one"), Assembly(tmp_path / "two")
-    shop_resources = import_stack(one, "shop", {"Interactions": THREE["Interactions"]})
-    one.write("Shop", shop_resources)
-    one.write("ShopCopy", shop_resources)
-    blog_import = ImportSpec("blog-interactions-1", {"data.csv": interactions_csv()}, "interactions/")
-    two.write("Blog", import_stack(two, "blog", {"Interactions": blog_import}))
-    (shop, first), (blog, second) = _deploy(world, one.directory, "Shop"), _deploy(world, two.directory, "Blog")
-    assert first.succeeded and second.succeeded, (first.failures, second.failures)
-    assert shop.ref("Data") != blog.ref("Data") and shop.stack_id != blog.stack_id
-    assert {event["StackId"] for event in second.events} == {blog.stack_id}
-    # The same template as another stack collides where the template fixes names (Personalize's).
-    copy = EmulatedStack(one.directory, "ShopCopy", world)
-    again = copy.deploy(framework(copy))
-    assert again.records["Group"].status == FAILED and "ResourceAlreadyExistsException" in again.records["Group"].reason
+    update = stack.update(write(tmp_path / "v2", "Shop", kept))
+    assert update.succeeded and set(update.cleanup) == {"DataPolicy", "ReaderPolicy", "Managed"}
+    assert access.identity_policies(role_arn) == [] and bucket not in access.bucket_policies
+    assert bucket not in access.bucket_keys

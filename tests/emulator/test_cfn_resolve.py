@@ -8,18 +8,15 @@ from typing import Any
 
 import pytest
 
+from tests.cloudformation_events import RESOURCE_TYPE
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import COMPLETE, FAILED, NOT_STARTED
 from tests.emulator.provider_framework import ProviderFramework
 from tests.emulator.stack_template import Template
-from tests.emulator.templates import IMPORT_TYPE, Assembly, arn_of, bucket, ref
+from tests.emulator.templates import bucket, get_att, parameter, ref, write
 from tests.emulator.world import World
 
-PARAMETER = {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "x"}}
-
-
-def _parameter(value: Any) -> dict[str, Any]:
-    return {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": value}}
+PARAMETER = parameter("x")
 
 
 def test_pseudo_parameters_and_functions(world: World, tmp_path: Path) -> None:
@@ -30,10 +27,10 @@ def test_pseudo_parameters_and_functions(world: World, tmp_path: Path) -> None:
         "Url": {"Value": {"Fn::Sub": "https://${Data.DomainName}.${AWS::URLSuffix}/${!Literal}"}},
         "Vars": {"Value": {"Fn::Sub": ["${Name}/${Data}", {"Name": {"Fn::GetAtt": "Data.Arn"}}]}},
         "Select": {"Value": {"Fn::Select": ["1", {"Fn::Split": ["/", ref("AWS::StackId")]}]}},
-        "FunctionArn": {"Value": arn_of("Fn")},
-        "BucketArn": {"Value": arn_of("Data")},
+        "FunctionArn": {"Value": get_att("Fn")},
+        "BucketArn": {"Value": get_att("Data")},
     }
-    stack = EmulatedStack(Assembly(tmp_path).write("Shop", resources, Outputs=outputs), "Shop", world)
+    stack = EmulatedStack(write(tmp_path, "Shop", resources, Outputs=outputs), "Shop", world)
     deployment = stack.deploy()
     out, name = deployment.outputs, stack.ref("Data")
     assert deployment.succeeded and deployment.stack_id == stack.stack_id == out["StackId"]
@@ -47,9 +44,8 @@ def test_pseudo_parameters_and_functions(world: World, tmp_path: Path) -> None:
 
 
 def test_each_stack_instance_has_its_own_id_and_names(world: World, tmp_path: Path) -> None:
-    assembly = Assembly(tmp_path)
     for name in ("Shop", "Blog"):
-        assembly.write(name, {"Data": bucket(), "ImportRole": {"Type": "AWS::IAM::Role", "Properties": {}}})
+        write(tmp_path, name, {"Data": bucket(), "ImportRole": {"Type": "AWS::IAM::Role", "Properties": {}}})
     shop, blog = EmulatedStack(tmp_path, "Shop", world), EmulatedStack(tmp_path, "Blog", world)
     assert shop.deploy().succeeded and blog.deploy().succeeded
     assert shop.stack_id != blog.stack_id
@@ -63,14 +59,14 @@ def test_each_stack_instance_has_its_own_id_and_names(world: World, tmp_path: Pa
 
 
 def test_exports_are_imported_by_other_stacks(world: World, tmp_path: Path) -> None:
-    assembly = Assembly(tmp_path)
     export = {"Value": ref("Data"), "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-bucket"}}}
-    assembly.write("Producer", {"Data": bucket()}, Outputs={"Bucket": export})
-    consumer_resources = {"Setting": _parameter({"Fn::ImportValue": "Producer-bucket"})}
-    assembly.write("Consumer", consumer_resources, Outputs={"Seen": {"Value": {"Fn::ImportValue": "Producer-bucket"}}})
-    assembly.write(
+    write(tmp_path, "Producer", {"Data": bucket()}, Outputs={"Bucket": export})
+    consumer_resources = {"Setting": parameter({"Fn::ImportValue": "Producer-bucket"})}
+    write(tmp_path, "Consumer", consumer_resources, Outputs={"Seen": {"Value": {"Fn::ImportValue": "Producer-bucket"}}})
+    write(
+        tmp_path,
         "Early",
-        {"Setting": _parameter({"Fn::ImportValue": "Nobody-bucket"}), "After": {**PARAMETER, "DependsOn": "Setting"}},
+        {"Setting": parameter({"Fn::ImportValue": "Nobody-bucket"}), "After": {**PARAMETER, "DependsOn": "Setting"}},
     )
     producer = EmulatedStack(tmp_path, "Producer", world)
     producer.deploy()
@@ -86,9 +82,8 @@ def test_exports_are_imported_by_other_stacks(world: World, tmp_path: Path) -> N
 
 
 def test_an_export_name_is_taken_across_stacks(world: World, tmp_path: Path) -> None:
-    assembly = Assembly(tmp_path)
     for name in ("One", "Two"):
-        assembly.write(name, {"Data": bucket()}, Outputs={"B": {"Value": ref("Data"), "Export": {"Name": "shared"}}})
+        write(tmp_path, name, {"Data": bucket()}, Outputs={"B": {"Value": ref("Data"), "Export": {"Name": "shared"}}})
     one = EmulatedStack(tmp_path, "One", world)
     one.deploy()
     second = EmulatedStack(tmp_path, "Two", world).deploy()
@@ -106,11 +101,11 @@ def test_conditions_and_no_value(world: World, tmp_path: Path) -> None:
         "Either": {"Fn::Or": [{"Condition": "InIreland"}, {"Condition": "Elsewhere"}]},
     }
     resources = {
-        "Kept": _parameter({"Fn::If": ["InIreland", "ireland", "other"]}),
-        "Skipped": {**_parameter("never"), "Condition": "Elsewhere"},
-        "Both": {**_parameter({"Fn::If": ["Either", ref("AWS::NoValue"), "x"]}), "Condition": "Either"},
+        "Kept": parameter({"Fn::If": ["InIreland", "ireland", "other"]}),
+        "Skipped": {**parameter("never"), "Condition": "Elsewhere"},
+        "Both": {**parameter({"Fn::If": ["Either", ref("AWS::NoValue"), "x"]}), "Condition": "Either"},
     }
-    stack = EmulatedStack(Assembly(tmp_path).write("Cond", resources, Conditions=conditions), "Cond", world)
+    stack = EmulatedStack(write(tmp_path, "Cond", resources, Conditions=conditions), "Cond", world)
     deployment = stack.deploy()
     assert set(deployment.records) == {"Kept", "Both"}
     assert stack.deployed("Kept").properties["Value"] == "ireland"
@@ -127,12 +122,12 @@ def test_attributes_of_a_custom_resource_are_its_data(world: World, tmp_path: Pa
 
     framework = ProviderFramework(on_event, is_complete, world.clock)
     resources = {
-        "Oracle": {"Type": IMPORT_TYPE, "Properties": {"Question": "?"}},
-        "Reader": _parameter(arn_of("Oracle", "Answer")),
-        "Missing": _parameter(arn_of("Oracle", "Nope")),
+        "Oracle": {"Type": RESOURCE_TYPE, "Properties": {"Question": "?"}},
+        "Reader": parameter(get_att("Oracle", "Answer")),
+        "Missing": parameter(get_att("Oracle", "Nope")),
     }
     outputs = {"Ref": {"Value": ref("Oracle")}}
-    stack = EmulatedStack(Assembly(tmp_path).write("Custom", resources, Outputs=outputs), "Custom", world)
+    stack = EmulatedStack(write(tmp_path, "Custom", resources, Outputs=outputs), "Custom", world)
     deployment = stack.deploy(framework)
     assert deployment.records["Reader"].status == COMPLETE
     assert stack.deployed("Reader").properties["Value"] == "42"
@@ -145,18 +140,18 @@ def test_the_graph_follows_depends_on_and_every_reference(tmp_path: Path) -> Non
     resources = {
         "A": bucket(),
         "B": {**PARAMETER, "DependsOn": "A"},
-        "C": _parameter({"Fn::Sub": ["${B}-${X}-${!Not}-${AWS::Region}", {"X": arn_of("D", "Arn")}]}),
-        "D": _parameter({"Fn::Join": ["", [{"Fn::GetAtt": "A.Arn"}]]}),
-        "E": _parameter({"Fn::Sub": "${D.Arn}"}),
+        "C": parameter({"Fn::Sub": ["${B}-${X}-${!Not}-${AWS::Region}", {"X": get_att("D", "Arn")}]}),
+        "D": parameter({"Fn::Join": ["", [{"Fn::GetAtt": "A.Arn"}]]}),
+        "E": parameter({"Fn::Sub": "${D.Arn}"}),
     }
-    graph = Template.load(Assembly(tmp_path).write("G", resources), "G").dependencies()
+    graph = Template.load(write(tmp_path, "G", resources), "G").dependencies()
     assert graph == {"A": set(), "B": {"A"}, "C": {"B", "D"}, "D": {"A"}, "E": {"D"}}
 
 
 def test_circular_dependencies_and_unknown_functions_are_refused(world: World, tmp_path: Path) -> None:
-    loop = {"A": {**PARAMETER, "DependsOn": "B"}, "B": _parameter(ref("A"))}
+    loop = {"A": {**PARAMETER, "DependsOn": "B"}, "B": parameter(ref("A"))}
     with pytest.raises(ValueError, match="Circular dependency between resources"):
-        Template.load(Assembly(tmp_path).write("Loop", loop), "Loop").dependencies()
-    odd = {"A": _parameter({"Fn::Base64": "x"})}
+        Template.load(write(tmp_path, "Loop", loop), "Loop").dependencies()
+    odd = {"A": parameter({"Fn::Base64": "x"})}
     with pytest.raises(NotImplementedError, match="Fn::Base64 is not emulated"):
-        EmulatedStack(Assembly(tmp_path).write("Odd", odd), "Odd", world).deploy()
+        EmulatedStack(write(tmp_path, "Odd", odd), "Odd", world).deploy()

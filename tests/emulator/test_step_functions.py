@@ -21,10 +21,37 @@ from tests.emulator.step_functions import (
     StepFunctions,
     TaskFn,
 )
-from tests.emulator.templates import wait_loop
 
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:waiter"
 FUNCTION = "arn:aws:lambda:eu-west-1:123456789012:function:wait-step"
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+]
+
+
+def wait_loop() -> dict[str, Any]:
+    """A polling loop: a Task (retried on Lambda's service errors), a Choice on ``$.Done``, a Wait, a Succeed.
+
+    The library's own waiter runs as synthesized in ``tests/lifecycle/test_synthesized_stacks.py``;
+    this one is the test's.
+    """
+    retry = [{"ErrorEquals": LAMBDA_SERVICE_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2}]
+    return {
+        "StartAt": "CheckImport",
+        "States": {
+            "CheckImport": {"Type": "Task", "Resource": FUNCTION, "Retry": retry, "Next": "ImportDone"},
+            "ImportDone": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.Done", "BooleanEquals": True, "Next": "Signalled"}],
+                "Default": "Pause",
+            },
+            "Pause": {"Type": "Wait", "SecondsPath": "$.WaitIntervalSeconds", "Next": "CheckImport"},
+            "Signalled": {"Type": "Succeed"},
+        },
+    }
 
 
 def _region(
@@ -35,8 +62,7 @@ def _region(
     lambdas = LambdaFunctions(clock)
     lambdas.create(FUNCTION, contract.WAIT_STEP, {contract.WAIT_STEP: code}.get, timeout=timeout)
     states = StepFunctions(clock, lambdas, region="eu-west-1", account="123456789012")
-    text = json.dumps(definition or wait_loop()).replace("<FUNCTION_ARN>", FUNCTION)
-    states.create_state_machine(MACHINE, text)
+    states.create_state_machine(MACHINE, json.dumps(definition or wait_loop()))
     return states
 
 

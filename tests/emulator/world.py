@@ -18,7 +18,7 @@ Beyond Personalize and S3, the region runs what a long import waits with: ``worl
 ``step_functions.py``) and ``world.wait_handles`` (wait condition handle URLs and the signals PUT to
 them, ``wait_signals.py``). ``start_waiter``, ``stop_waiter`` and ``signal`` are the callables a handler gets
 for them; executions run while a stack operation runs (the deployment engine steps them) or when a
-test moves the clock with ``run_background``.
+test runs them on with ``world.states.run_until``.
 """
 
 from __future__ import annotations
@@ -119,10 +119,6 @@ class World:
     def signals(self, url: str) -> list[dict[str, str]]:
         """The signal bodies a handle's URL received, in order."""
         return self.wait_handles.signals(url)
-
-    def run_background(self, seconds: float) -> None:
-        """Let ``seconds`` of virtual time pass with no stack operation: executions run meanwhile."""
-        self.states.run_until(self.clock() + seconds)
 
     @property
     def access(self) -> AccessModel:

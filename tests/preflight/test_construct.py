@@ -182,7 +182,12 @@ def test_training_dataset_creates_schema_dataset_and_import(training_template: T
     name = dataset["Properties"]["Name"]
     assert dataset["Properties"]["DatasetType"] == "Interactions"
     assert dataset["Properties"]["SchemaArn"] == {"Fn::GetAtt": [schema_id, "SchemaArn"]}
-    assert schema["Properties"]["Name"] == f"{name}-schema" and len(name) <= 63
+    # Schema names are unique per account and region: <name>-schema-<8 hex of the stack instance's id>.
+    stack_uuid = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    assert schema["Properties"]["Name"] == {
+        "Fn::Join": ["-", [f"{name}-schema", {"Fn::Select": [0, {"Fn::Split": ["-", stack_uuid]}]}]]
+    }
+    assert len(name) <= 63
     training_template.resource_count_is("Custom::PersonalizeDatasetImport", 1)
 
 
