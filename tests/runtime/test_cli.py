@@ -367,3 +367,27 @@ def test_the_module_entry_point_exits_with_the_code_and_one_line() -> None:
     assert done.returncode == ExitCode.BAD_ARN
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert f"not a dataset import job ARN: {arn!r}: it names no job after dataset-import-job/" in done.stderr
+
+
+@pytest.mark.parametrize("args", [["wait", "--help"], ["wait", "arn:aws:personalize:eu-west-1:123456789012:job/x"]])
+def test_the_command_needs_neither_aws_cdk_lib_nor_node(args: list[str]) -> None:
+    """A pipeline step with boto3 only: no jsii runtime starts, so no Node.js banner and no missing-node crash."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JSII_")}
+    env["JSII_NODE"] = "/nonexistent/node"  # where jsii would look for Node.js, were it loaded
+    done = subprocess.run(
+        [sys.executable, "-m", "constructs_personalize", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (ExitCode.ACTIVE, ExitCode.BAD_ARN), done.stderr
+    assert "Traceback" not in done.stderr and "node" not in done.stderr.lower(), done.stderr
+    probe = (
+        "import sys, constructs_personalize.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith(('aws_cdk', 'jsii'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert loaded.stdout.strip() == "[]"
