@@ -60,8 +60,9 @@ def job_properties(
     else:
         # The handler derives the name from these and the deployed stack's unique StackId.
         properties[c.JOB_NAME_PREFIX] = job_name_prefix
-        if data_version:
-            properties[c.DATA_VERSION] = data_version
+    if data_version:
+        # Part of a derived name; under an explicit name, a change of it is refused (the name is taken).
+        properties[c.DATA_VERSION] = data_version
     return properties
 
 

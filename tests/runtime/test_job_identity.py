@@ -232,3 +232,16 @@ def test_an_incremental_import_is_named_after_the_datasets_latest_active_full_jo
     )
     result = harness.handler.on_event(event)
     assert result["PhysicalResourceId"] == expected.job_arn and result[BASE_KEY] == "new-full"
+
+
+def test_changed_local_data_under_an_explicit_name_fails_instead_of_keeping_the_old_data(harness: Harness) -> None:
+    """The upload rewrote the prefix; the job under the taken name holds the old data: say so, fail."""
+    old, new = props(DataVersion="aaa111"), props(DataVersion="bbb222")
+    with pytest.raises(ImportFailed, match=r"local data .* changed \(data version aaa111 -> bbb222\).*new job_name"):
+        harness.handler.on_event(harness.invoke("Update", new, old_properties=old, physical_id=JOB_ARN))
+
+
+def test_an_explicit_name_without_a_data_version_before_keeps_its_job(harness: Harness) -> None:
+    """A stack synthesized before data versions were written for explicit names: nothing to compare."""
+    event = harness.invoke("Update", props(DataVersion="bbb222"), old_properties=props(), physical_id=JOB_ARN)
+    assert harness.handler.on_event(event)["PhysicalResourceId"] == JOB_ARN

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from . import contract
 from .errors import ImportFailed, error_code, error_message
-from .request import ImportRequest
+from .request import Event, ImportRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_personalize import PersonalizeClient
@@ -74,4 +74,18 @@ def check_same_dataset(client: PersonalizeClient, request: ImportRequest, job: M
             f"ARN (job created {job_created}, dataset created {dataset_created}): its data is not in this "
             "dataset. Personalize job names are permanent: set a new job_name, or omit job_name (derived names "
             "include the deployed stack instance)."
+        )
+
+
+def check_data_unchanged(event: Event, request: ImportRequest) -> None:
+    """Under an explicit job name, changed local data cannot be imported: the name is the job's for good."""
+    if not request.explicit_name:
+        return  # a derived name covers the data's version: changed data is another job
+    old = (event.get("OldResourceProperties") or {}).get(contract.DATA_VERSION)
+    new = (event.get("ResourceProperties") or {}).get(contract.DATA_VERSION)
+    if old and new and old != new:
+        raise ImportFailed(
+            f"the local data of dataset import job {request.job_name!r} changed (data version {old} -> {new}), but "
+            "its job_name did not: Personalize job names are permanent, so the new data cannot be imported under "
+            "it. Set a new job_name, or omit job_name so DatasetImport derives one from the data"
         )

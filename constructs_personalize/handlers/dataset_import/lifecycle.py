@@ -111,6 +111,7 @@ class DatasetImportHandler:
             physical_id = str(event.get("PhysicalResourceId", ""))
             self._long.stop_replaced(event, request)
             if request.made(physical_id):
+                existing_jobs.check_data_unchanged(event, request)
                 # The resource's job was made for exactly these inputs (only tags, the role or the wait
                 # changed; or a rollback back to the job the dataset still holds): nothing to start.
                 # Tags are re-applied; is_complete compares the inputs with the job's.
