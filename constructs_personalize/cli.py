@@ -94,12 +94,13 @@ def wait_for_job(
         if status != last_status or clock() - last_print >= progress:
             print(f"{_clock(elapsed)}  {status}", file=out, flush=True)
             last_status, last_print = status, clock()
-        if elapsed + interval > timeout:
+        if elapsed >= timeout:
             print(
-                f"{_clock(elapsed)}  gave up after {_clock(timeout)}: {job_arn} is still {status}", file=err, flush=True
+                f"{_clock(elapsed)}  gave up after {_clock(elapsed)}: {job_arn} is still {status}", file=err, flush=True
             )
             return ExitCode.TIMEOUT
-        sleep(interval)
+        # The last wait is cut short so the last look lands on the timeout, not an interval before it.
+        sleep(min(interval, timeout - elapsed))
 
 
 def _refused(error: Exception, code: str, job_arn: str, region: str, err: TextIO) -> ExitCode:

@@ -268,7 +268,9 @@ class DatasetImport(Construct):
 
 
 def _default_prefix(place: Place) -> str:
-    return f"{place.relative_ids[-1][:80]}-{place.addr[:8]}/".replace(" ", "-")
+    # The construct id cut to fit and cleaned to what a bucket tag key takes (BucketDeployment tags with it).
+    readable = re.sub(r"[^A-Za-z0-9_.:=+\-@]+", "-", place.relative_ids[-1][:80])
+    return f"{readable}-{place.addr[:8]}/"
 
 
 def _for_people(text: str) -> str:

@@ -46,7 +46,15 @@ _STACKS: weakref.WeakKeyDictionary[Stack, _StackState] = weakref.WeakKeyDictiona
 
 
 def configure(stack: Stack, *, query_interval: Duration, total_timeout: Duration) -> None:
-    """Set the stack's wait settings; before its first import, and once (the same values again are fine)."""
+    """Set the stack's wait settings; before its first import, and once (the same values again are fine).
+
+    A nested stack has a provider of its own, so it is configured on its own.
+    """
+    if not isinstance(stack, Stack):
+        raise TypeError(
+            f"DatasetImport.configure takes the Stack whose imports it sets (one provider per stack), got "
+            f"{type(stack).__name__} {getattr(getattr(stack, 'node', None), 'path', '')!r}"
+        )
     settings = ImportSettings(query_interval, total_timeout)
     validators.validate_wait(query_interval, total_timeout)
     state = _STACKS.get(stack)
@@ -78,10 +86,11 @@ def count_waiting_import(imp: Construct, stack: Stack) -> None:
     state = _STACKS.setdefault(stack, _StackState(ImportSettings()))
     state.waiting_imports += 1
     if state.waiting_imports > contract.MAX_JOBS_IN_FLIGHT:
+        wait = state.settings.total_timeout.to_human_string()
         Annotations.of(imp).add_warning_v2(
             "constructs_personalize:importQuota",
             f"stack {stack.stack_name} has {state.waiting_imports} imports that wait within the deployment (at most "
-            f"1 hour each), but Personalize runs at most {contract.MAX_JOBS_IN_FLIGHT} import jobs per account and "
-            "region at once, shared with everyone there: an import still waiting for a slot at the end of its hour "
+            f"{wait} each), but Personalize runs at most {contract.MAX_JOBS_IN_FLIGHT} import jobs per account and "
+            "region at once, shared with everyone there: an import still waiting for a slot at the end of its wait "
             "fails the deploy. Use wait=ImportWait.up_to(...) to wait for a slot for up to 12 hours",
         )

@@ -8,17 +8,12 @@ known: the construct's path inside its stack.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from aws_cdk import Stack
 from constructs import Construct
 
-from constructs_personalize.validators import JOB_NAME_MAX
-
-HASH_CHARS = 16
-PREFIX_MAX = JOB_NAME_MAX - HASH_CHARS - 1
-_UNSAFE = re.compile(r"[^a-zA-Z0-9\-_]+")
+from constructs_personalize.handlers.dataset_import.contract import clean_job_name_prefix
 
 
 @dataclass(frozen=True)
@@ -41,8 +36,5 @@ class Place:
 
 def job_name_prefix(place: Place) -> str:
     """``Stage-Interactions-Import`` for ``App/Stack/Stage/Interactions/Import``: valid, at most 46 characters."""
-    relative = "-".join(place.relative_ids)
-    prefix = _UNSAFE.sub("-", relative).strip("-_")[:PREFIX_MAX].rstrip("-_")
-    if not prefix or not prefix[0].isalnum():
-        prefix = f"import-{prefix}"[:PREFIX_MAX].rstrip("-_")
-    return prefix
+    # The handler applies the same rule (the contract's) to the prefix it receives.
+    return clean_job_name_prefix("-".join(place.relative_ids))

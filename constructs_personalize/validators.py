@@ -135,6 +135,13 @@ def validate_key_prefix(prefix: str) -> None:
             f"key_prefix must end with '/', not start with '/', and be at most {KEY_PREFIX_MAX} "
             f"characters, got {prefix!r} ({len(prefix)} chars)"
         )
+    # BucketDeployment tags the bucket with the prefix (aws-cdk:cr-owned:<prefix>:<hash>): tag key characters
+    # only. A glob character would also widen the read grants built on the prefix.
+    if not _tag_text_ok(prefix) or any(ch in prefix for ch in "*?"):
+        raise ValueError(
+            f"key_prefix may hold letters, digits, spaces and _.:/=+-@ only (BucketDeployment puts it in a bucket "
+            f"tag key), got {prefix!r}"
+        )
 
 
 def _tag_text_ok(text: str) -> bool:

@@ -345,3 +345,20 @@ def test_a_deploy_time_key_warns_without_tokens_in_the_text(stack: Stack) -> Non
     ]
     text = str(warning.entry.data)
     assert "<deploy-time value>" in text and "${" not in text, text
+
+
+@pytest.mark.parametrize("prefix", ["raw/v1(2024)/", "raw/*/", "a?b/"])
+def test_fails_when_key_prefix_cannot_be_a_bucket_tag_key(prefix: str) -> None:
+    with pytest.raises(ValueError, match=r"key_prefix may hold letters, digits, spaces and _\.:/=\+-@ only"):
+        DataSource.from_asset(SAMPLE_DIR, key_prefix=prefix)
+
+
+def test_a_default_prefix_is_cleaned_to_what_a_bucket_tag_key_takes(stack: Stack) -> None:
+    imp = DatasetImport(stack, "Clicks (2024)!", dataset_arn=DATASET_ARN, data=DataSource.from_asset(SAMPLE_DIR))
+    location = json.dumps(stack.resolve(imp.data_location))
+    assert re.search(r'"/Clicks-2024-?-[0-9a-f]{8}/"', location), location
+
+
+def test_configure_takes_a_stack(stack: Stack) -> None:
+    with pytest.raises(TypeError, match="takes the Stack whose imports it sets"):
+        DatasetImport.configure(stack.node.scope, query_interval=Duration.minutes(1))  # type: ignore[arg-type]

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import App, Aws, Fn, Stack
+from aws_cdk import App, Aws, Duration, Fn, Stack
 from aws_cdk import aws_personalize as personalize
 
 from app import INTERACTIONS_SCHEMA
-from constructs_personalize import DatasetImport, DataSource, ImportMode
+from constructs_personalize import DatasetImport, DataSource, ImportMode, ImportWait
 from tests.emulator.samples import HEADER, interactions_csv
 from tests.infra.helpers import ENV
 
@@ -31,13 +31,15 @@ class Config:
     batch: str | None  # "x" or "y" (INCREMENTAL), or None
     tags: str  # the jobs' tag value
     broken: bool = False
+    long: bool = False  # the main import and the batch wait with ImportWait.up_to (a wait condition each)
 
     @property
     def main_mode(self) -> str:
         return "INCREMENTAL" if self.main == "m" else "FULL"
 
     def key(self) -> str:
-        return f"{self.main}-{self.batch or 'none'}-{self.tags}-{'broken' if self.broken else 'ok'}"
+        wait = "-long" if self.long else ""
+        return f"{self.main}-{self.batch or 'none'}-{self.tags}-{'broken' if self.broken else 'ok'}{wait}"
 
 
 def csv_body(version: str, *, timestamp_scale: int = 1) -> bytes:
@@ -83,6 +85,7 @@ def synth(config: Config, data: dict[str, Path], outdir: Path) -> Path:
     stack = Stack(app, TEMPLATE, env=ENV)
     dataset_arn = _dataset(stack, "Interactions").attr_dataset_arn
     tags = {"team": config.tags}
+    wait = ImportWait.up_to(Duration.hours(2)) if config.long else None
     imports = [
         DatasetImport(
             stack,
@@ -92,6 +95,7 @@ def synth(config: Config, data: dict[str, Path], outdir: Path) -> Path:
             import_mode=ImportMode(config.main_mode),
             schema=INTERACTIONS_SCHEMA,
             tags=tags,
+            wait=wait,
         )
     ]
     if config.batch is not None:
@@ -104,6 +108,7 @@ def synth(config: Config, data: dict[str, Path], outdir: Path) -> Path:
                 import_mode=ImportMode.INCREMENTAL,
                 schema=INTERACTIONS_SCHEMA,
                 tags=tags,
+                wait=wait,
             )
         )
     if config.broken:

@@ -156,6 +156,14 @@ def test_timeout_exits_2_on_the_virtual_clock(world: World) -> None:
     assert world.clock() - started <= 3600
 
 
+def test_a_timeout_shorter_than_the_interval_looks_once_more_at_the_timeout(world: World) -> None:
+    arn = _job(world, interactions_csv(), JobTiming(pending=30, running=50_000))
+    started = world.clock()
+    code, _, err = _wait(world, arn, interval=30, timeout=10)
+    assert code == ExitCode.TIMEOUT and world.clock() - started == 10
+    assert err.strip().endswith(f"gave up after 0:00:10: {arn} is still CREATE PENDING")
+
+
 def test_a_job_that_does_not_exist_exits_6(world: World) -> None:
     code, _, err = _wait(world, "arn:aws:personalize:eu-west-1:123456789012:dataset-import-job/nope", interval=30)
     assert code == ExitCode.NOT_FOUND

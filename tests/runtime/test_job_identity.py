@@ -245,3 +245,40 @@ def test_an_explicit_name_without_a_data_version_before_keeps_its_job(harness: H
     """A stack synthesized before data versions were written for explicit names: nothing to compare."""
     event = harness.invoke("Update", props(DataVersion="bbb222"), old_properties=props(), physical_id=JOB_ARN)
     assert harness.handler.on_event(event)["PhysicalResourceId"] == JOB_ARN
+
+
+def test_an_incremental_import_after_a_full_one_waits_for_that_job_and_is_named_after_it(harness: Harness) -> None:
+    """AfterJob names the bulk data the batch will be added to: no listing, and no start while it runs."""
+    batch = derived(ImportMode="INCREMENTAL", DataVersion="b1", AfterJob="Bulk-5566778899ddeeff")
+    event = _event(harness, "Create", batch)
+    expected = ImportRequest.from_event({**event, BASE_KEY: "Bulk-5566778899ddeeff"})
+    full_arn = f"{JOB_ARN.rsplit('/', 1)[0]}/Bulk-5566778899ddeeff"
+    harness.stubber.add_response(
+        "describe_dataset_import_job",
+        job("CREATE IN_PROGRESS", name="Bulk-5566778899ddeeff"),
+        {"datasetImportJobArn": full_arn},
+    )
+    result = harness.handler.on_event(event)
+    assert result["PhysicalResourceId"] == expected.job_arn and result[BASE_KEY] == "Bulk-5566778899ddeeff"
+    assert any("waiting for FULL import job Bulk-5566778899ddeeff" in line for line in harness.lines)
+    # Once that job is ACTIVE, the batch starts.
+    harness.stubber.add_response(
+        "describe_dataset_import_job", job("ACTIVE", name="Bulk-5566778899ddeeff"), {"datasetImportJobArn": full_arn}
+    )
+    harness.stubber.add_response(
+        "create_dataset_import_job", {"datasetImportJobArn": expected.job_arn}, expected.create_arguments()
+    )
+    assert harness.handler.on_event(event)["PhysicalResourceId"] == expected.job_arn
+
+
+def test_a_reverted_items_batch_is_imported_again_a_reverted_interactions_batch_is_not() -> None:
+    """Items replace by id: importing v1 again after v2 is right and harmless. Interactions pile up."""
+    items_arn = DATASET_ARN.replace("INTERACTIONS", "ITEMS")
+    items = derived(ImportMode="INCREMENTAL", DataVersion="v1", DatasetArn=items_arn)
+    interactions = derived(ImportMode="INCREMENTAL", DataVersion="v1")
+    named = [
+        ImportRequest.from_properties(batch, stack_id=STACK_A, request_id=request, base="Bulk-1").job_name
+        for batch in (items, interactions)
+        for request in ("req-1", "req-3")
+    ]
+    assert named[0] != named[1] and named[2] == named[3]

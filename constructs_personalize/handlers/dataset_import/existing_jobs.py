@@ -89,3 +89,19 @@ def check_data_unchanged(event: Event, request: ImportRequest) -> None:
             "its job_name did not: Personalize job names are permanent, so the new data cannot be imported under "
             "it. Set a new job_name, or omit job_name so DatasetImport derives one from the data"
         )
+
+
+def full_in_flight(client: PersonalizeClient, job_arn: str) -> str:
+    """Why an INCREMENTAL import must not start yet: its FULL import's job is still running ('' when not).
+
+    The library orders the imports of a dataset, but a rollback with long waits does not wait for a FULL
+    import's new job; a batch added before that job ends would be replaced by it.
+    """
+    try:
+        status = str(client.describe_dataset_import_job(datasetImportJobArn=job_arn)["datasetImportJob"]["status"])
+    except ClientError as error:
+        code = error_code(error)
+        return f"FULL import job {job_arn} not described ({code})" if code in contract.WAIT_CODES else ""
+    if status in contract.TERMINAL_STATUSES:
+        return ""
+    return f"waiting for FULL import job {job_arn.rsplit('/', 1)[1]} ({status})"

@@ -105,7 +105,10 @@ class DatasetImportHandler:
         request = ImportRequest.from_event(event)
         base: Response = {}
         if request_type in ("Create", "Update") and request.needs_base:
-            base = {BASE_KEY: existing_jobs.latest_full_job(self._client, request.dataset_arn)}
+            # The FULL import before it in the stack when there is one (what it will be added to), else the
+            # dataset's latest ACTIVE FULL job (the bulk data it is added to).
+            found = request.after_job or existing_jobs.latest_full_job(self._client, request.dataset_arn)
+            base = {BASE_KEY: found}
             request = ImportRequest.from_event({**event, **base})
         if request_type == "Update":
             physical_id = str(event.get("PhysicalResourceId", ""))
@@ -155,7 +158,11 @@ class DatasetImportHandler:
         self._log(event, "job-retagged", jobName=request.job_name, tagged=len(changed), untagged=removed)
 
     def _start(self, event: Event, request: ImportRequest) -> str:
-        """Start the job: "started", "exists", or quietly "deferred: <code>" (the service asks us to wait)."""
+        """Start the job: "started", "exists", or quietly "deferred: <why>" (the service asks us to wait)."""
+        running = request.waits_for_full and existing_jobs.full_in_flight(self._client, request.waits_for_full)
+        if running:
+            self._log(event, "start-deferred", jobName=request.job_name, reason=running)
+            return f"{DEFERRED}: {running}"
         try:
             response = self._start_client.create_dataset_import_job(**request.create_arguments())
         except ClientError as error:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import boto3
 from botocore.exceptions import ClientError
 
-from . import contract
+from . import contract, existing_jobs
 from .errors import DEFERRED, QUOTA_ADVICE, ImportFailed, SignalFailed, error_code, error_message, truncate
 from .request import Event, ImportRequest, Response, completed
 
@@ -75,6 +75,8 @@ class LongWait:
                 # What the waiter sends if the job does not exist yet (no free slot when the resource ran).
                 "Create": request.create_arguments(),
             }
+            if request.waits_for_full:  # the waiter starts the job only once that FULL job has ended
+                waiter_input["WaitsForFull"] = request.waits_for_full
             # One execution per job and wait condition handle: a retried poll starts nothing new.
             name = waiter_execution_name(request)
             try:
@@ -163,6 +165,10 @@ class LongWait:
     def _start_from_waiter(self, event: Event) -> Response:
         """The job does not exist yet: ask for a slot again (the resource handed the wait for one over)."""
         name = str(event.get("JobName"))
+        full = str(event.get("WaitsForFull") or "")
+        running = full and existing_jobs.full_in_flight(self._client, full)
+        if running:
+            return self._next_poll(event, f"{DEFERRED}: {running}")
         try:
             self._start_client.create_dataset_import_job(**dict(event["Create"]))
         except ClientError as error:

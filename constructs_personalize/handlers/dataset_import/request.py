@@ -1,28 +1,18 @@
 """What a custom resource event asks for: the properties, converted back from CloudFormation's strings.
 
-Derived job names: <JobNamePrefix>-<10 hex identity><6 hex generation>. Personalize job names are
-unique per account and region and taken for good. The identity covers the deployed stack instance
-(its StackId carries a unique id: two copies of a stack, or a stack deployed again, never share a
-name) and exactly what is imported: dataset, data location, import mode, the attribution flag, the
-local data's version and, for an INCREMENTAL import, the job of the FULL import it adds to
-(AfterJob). Not the role or the tags: replacing the role reads the same data, and tags are
-re-applied in place. The generation is the CloudFormation request for FULL imports: a FULL import
-replaces the dataset's bulk data, so data that returns to an earlier version (a revert, a rollback)
-must be imported again under a new name, while a retried request keeps its one job. An INCREMENTAL
-batch has no generation: one already added after the same FULL job is adopted, not added twice.
+How a derived job name is made is ``job_names.py``'s job.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import contract
 from .errors import ImportFailed
+from .job_names import GENERATION_HASH_CHARS, derive_job_name, replaces_by_id
 
 Event = Mapping[str, Any]
 Response = dict[str, Any]
@@ -36,9 +26,6 @@ ADOPTED_KEY = "ImportJobExisted"
 CREATED_KEY = "ImportJobCreated"
 # The FULL job an INCREMENTAL import's name was derived with (found by on_event, kept for is_complete).
 BASE_KEY = "ImportBaseJob"
-
-IDENTITY_HASH_CHARS = 10
-GENERATION_HASH_CHARS = contract.JOB_NAME_HASH_CHARS - IDENTITY_HASH_CHARS
 
 
 def completed(job_arn: str, job_name: str) -> Response:
@@ -148,7 +135,7 @@ class ImportRequest:
                 # A FULL import follows the FULL import before it: when that one imports again, it must too.
                 # An INCREMENTAL batch belongs to the bulk data it was added to, wherever that came from.
                 after_job=after_job if mode == contract.FULL else base,
-                generation=request_id if mode == contract.FULL else "",
+                generation=request_id if mode == contract.FULL or replaces_by_id(dataset_arn) else "",
             )
         return cls(
             job_name=job_name,
@@ -196,13 +183,23 @@ class ImportRequest:
 
     @property
     def job_arn(self) -> str:
-        # Job ARNs are arn:<partition>:personalize:<region>:<account>:dataset-import-job/<name>;
-        # knowing it before the job exists keeps is_complete stateless.
+        # Knowing it before the job exists keeps is_complete stateless.
+        return self.arn_of_job(self.job_name)
+
+    def arn_of_job(self, name: str) -> str:
+        """arn:<partition>:personalize:<region>:<account>:dataset-import-job/<name>, in the dataset's account."""
         parts = self.dataset_arn.split(":", 5)
         if len(parts) < 6:
             raise ImportFailed(f"property {contract.DATASET_ARN} is not an ARN: {self.dataset_arn!r}")
         partition, region, account = parts[1], parts[3], parts[4]
-        return f"arn:{partition}:personalize:{region}:{account}:dataset-import-job/{self.job_name}"
+        return f"arn:{partition}:personalize:{region}:{account}:dataset-import-job/{name}"
+
+    @property
+    def waits_for_full(self) -> str:
+        """An INCREMENTAL import ordered after a FULL one: that job's ARN (it must be ACTIVE first), else ''."""
+        if self.import_mode != contract.INCREMENTAL or not self.after_job:
+            return ""
+        return self.arn_of_job(self.after_job)
 
     def create_arguments(self) -> dict[str, Any]:
         args: dict[str, Any] = {
@@ -252,36 +249,3 @@ def _tags(raw_tags: object) -> tuple[tuple[str, str], ...]:
             raise ImportFailed(f"property {contract.TAGS} must be a list of {{Key, Value}}, got item {tag!r}")
         tags.append((str(tag["Key"]), str(tag.get("Value", ""))))
     return tuple(tags)
-
-
-def derive_job_name(
-    prefix: str,
-    *,
-    stack_id: str,
-    dataset_arn: str,
-    data_location: str,
-    import_mode: str,
-    publish_attribution_metrics_to_s3: bool | None,
-    data_version: str,
-    after_job: str = "",
-    generation: str = "",
-) -> str:
-    """``<prefix>-<10 hex identity><6 hex generation>``: unique per stack instance, content and FULL generation."""
-    if not stack_id:
-        raise ImportFailed("the event has no StackId, so no job name can be derived; set job_name")
-    identity: list[object] = [
-        stack_id,
-        dataset_arn,
-        data_location,
-        import_mode,
-        bool(publish_attribution_metrics_to_s3),
-        data_version,
-    ]
-    if after_job:
-        identity.append(after_job)
-    suffix = _digest(identity)[:IDENTITY_HASH_CHARS] + _digest([generation])[:GENERATION_HASH_CHARS]
-    return f"{contract.clean_job_name_prefix(prefix)}-{suffix}"
-
-
-def _digest(material: list[object]) -> str:
-    return hashlib.sha256(json.dumps(material, separators=(",", ":")).encode("utf-8")).hexdigest()
