@@ -35,15 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # the library imports aws-cdk-lib
 
 from aws_cdk import App, Duration, Stack
-from aws_cdk import aws_personalize as personalize
 
-from constructs_personalize import DatasetImport, DatasetSchema, DataSource, ImportWait, TrainingDataset
-from tests.constants import SAMPLE_DIR
+from constructs_personalize import DatasetImport, ImportWait
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.deployment import Deployment
 from tests.emulator.service import ACTIVE, MAX_JOBS_IN_FLIGHT, JobTiming
 from tests.emulator.world import World, personalize_world
 from tests.infra.helpers import ENV
+from tests.lifecycle.stacks import independent_imports
 
 STACK = "BenchMakespan"
 TARGET_RATIO = 1.1
@@ -94,18 +93,7 @@ def synth(outdir: Path, imports: int, settings: Settings) -> Path:
         if settings.wait_for(imports) == "within"
         else ImportWait.up_to(Duration.minutes(settings.wait_hours * 60))
     )
-    for index in range(imports):
-        # Personalize holds one interactions dataset per dataset group: a group per import.
-        group = personalize.CfnDatasetGroup(stack, f"Group{index}", name=f"makespan-{index}")
-        TrainingDataset(
-            stack,
-            f"Interactions{index}",
-            name=f"makespan-{index}-interactions",
-            dataset_group_arn=group.attr_dataset_group_arn,
-            schema=DatasetSchema.interactions(),
-            data=DataSource.from_asset(SAMPLE_DIR),
-            wait=wait,
-        )
+    independent_imports(stack, "makespan", imports, wait)
     app.synth()
     return outdir
 

@@ -13,6 +13,7 @@ from constructs import Construct, IDependable
 from constructs_personalize import generations, import_settings, validators
 from constructs_personalize.data_source import DataSource
 from constructs_personalize.data_store import DataStore
+from constructs_personalize.for_people import without_tokens
 from constructs_personalize.handlers.dataset_import import contract as c
 from constructs_personalize.import_mode import ImportMode
 from constructs_personalize.import_properties import bucket_named, job_properties, key_pattern, mebibytes, validate
@@ -205,8 +206,8 @@ class DatasetImport(Construct):
         if location.key is None:
             Annotations.of(self).add_warning_v2(
                 "constructs_personalize:wholeBucketScope",
-                f"the key of the data location {_for_people(data.uri)!r} is only known at deploy time, so the role and "
-                "the bucket policy cover the whole bucket: write the key as a literal to scope them to it",
+                f"the key of the data location {without_tokens(data.uri)!r} is only known at deploy time, so the role "
+                "and the bucket policy cover the whole bucket: write the key as a literal to scope them to it",
             )
         return key_pattern(location.key)
 
@@ -271,8 +272,3 @@ def _default_prefix(place: Place) -> str:
     # The construct id cut to fit and cleaned to what a bucket tag key takes (BucketDeployment tags with it).
     readable = re.sub(r"[^A-Za-z0-9_.:=+\-@]+", "-", place.relative_ids[-1][:80])
     return f"{readable}-{place.addr[:8]}/"
-
-
-def _for_people(text: str) -> str:
-    """``text`` with each unresolved token written as ``<deploy-time value>`` (warnings are read by people)."""
-    return re.sub(r"\$\{Token\[[^\]]*\]\}", "<deploy-time value>", text)

@@ -13,10 +13,10 @@ import weakref
 from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IConstruct, IDependable
 
 from constructs_personalize import cdk_internals, limits
+from constructs_personalize.for_people import pseudo_parameters
 
 PERSONALIZE = "personalize.amazonaws.com"
 # AWS's key-policy statement for dataset import jobs: these five actions, for the role and the service.
@@ -94,11 +94,8 @@ def _arn_for_people(role: iam.IRole) -> str | None:
     cfn = cdk_internals.role_resource(role)
     if cfn is None or cfn.role_name is None or Token.is_unresolved(cfn.role_name):
         return None
-    stack = Stack.of(role)
-    partition: str | None = stack.partition
-    if Token.is_unresolved(stack.partition):
-        partition = None if Token.is_unresolved(stack.region) else RegionInfo.get(stack.region).partition
-    if partition is None or Token.is_unresolved(stack.account):
+    known = pseudo_parameters(Stack.of(role))
+    if "AWS::Partition" not in known or "AWS::AccountId" not in known:
         return None
     path = cfn.path if cfn.path and not Token.is_unresolved(cfn.path) else "/"
-    return f"arn:{partition}:iam::{stack.account}:role{path}{cfn.role_name}"
+    return f"arn:{known['AWS::Partition']}:iam::{known['AWS::AccountId']}:role{path}{cfn.role_name}"

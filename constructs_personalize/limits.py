@@ -120,9 +120,7 @@ class PolicyBudget:
             self.add_to_bucket(bucket, read if first else more, requested_by, new_import=True)
 
     def add_to_role(self, role: iam.IRole, characters: int, requested_by: str, *, new_import: bool = False) -> None:
-        tally = self._roles.setdefault(role.node.path, _Tally(DOCUMENT))
-        tally.characters += characters
-        tally.imports += int(new_import)
+        tally = _charge(self._roles, role.node.path, DOCUMENT, characters, new_import)
         if tally.characters > ROLE_INLINE_MAX:
             raise ValueError(
                 f"{requested_by} would bring the read grants in the inline policies of role {role.node.path!r} to "
@@ -135,9 +133,7 @@ class PolicyBudget:
     def add_to_bucket(
         self, bucket: s3.IBucket, characters: int, requested_by: str, *, new_import: bool = False
     ) -> None:
-        tally = self._buckets.setdefault(bucket.node.path, _Tally(DOCUMENT + BUCKET_OWN_STATEMENTS))
-        tally.characters += characters
-        tally.imports += int(new_import)
+        tally = _charge(self._buckets, bucket.node.path, DOCUMENT + BUCKET_OWN_STATEMENTS, characters, new_import)
         if tally.characters > BUCKET_POLICY_MAX:
             raise ValueError(
                 f"{requested_by} would bring the policy of bucket {bucket.node.path!r} to {tally.characters:,} "
@@ -148,3 +144,11 @@ class PolicyBudget:
 
 
 _BUDGETS: weakref.WeakKeyDictionary[IConstruct, PolicyBudget] = weakref.WeakKeyDictionary()
+
+
+def _charge(tallies: dict[str, _Tally], path: str, empty: int, characters: int, new_import: bool) -> _Tally:
+    """Add ``characters`` to the document at ``path`` (``empty``: its size with no grant yet)."""
+    tally = tallies.setdefault(path, _Tally(empty))
+    tally.characters += characters
+    tally.imports += int(new_import)
+    return tally

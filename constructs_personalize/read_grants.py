@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from aws_cdk import Annotations, Stack, Token
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk.region_info import RegionInfo
 from constructs import Construct, IDependable
 
 from constructs_personalize import cdk_internals, limits
+from constructs_personalize.for_people import pseudo_parameters, readable_policy
 from constructs_personalize.key_grants import PERSONALIZE, grant_key
 from constructs_personalize.nag import acknowledge_at_synth
 
@@ -114,40 +114,11 @@ def _service_read(bucket: s3.IBucket, objects: str) -> iam.PolicyStatement:
 
 def _cannot_change(imp: Construct, what: str, owner: str, statement: iam.PolicyStatement) -> None:
     stack = Stack.of(imp)
-    rendered = json.dumps(_readable(stack.resolve(statement.to_statement_json()), _pseudo(stack)), sort_keys=True)
+    rendered = json.dumps(
+        readable_policy(stack.resolve(statement.to_statement_json()), pseudo_parameters(stack)), sort_keys=True
+    )
     Annotations.of(imp).add_warning_v2(
         f"constructs_personalize:{what.replace(' ', '-')}",
         f"{owner} is not managed by this stack, so its {what} cannot be changed here: make sure it holds "
         f"this statement, or the import job fails with 'Insufficient privileges': {rendered}",
     )
-
-
-def _pseudo(stack: Stack) -> dict[str, str]:
-    """What the synth knows of the pseudo parameters: a concrete environment's account, region and partition."""
-    known = {}
-    if not Token.is_unresolved(stack.region):
-        known["AWS::Region"] = stack.region
-        partition = RegionInfo.get(stack.region).partition
-        if partition:
-            known["AWS::Partition"] = partition
-    if not Token.is_unresolved(stack.account):
-        known["AWS::AccountId"] = stack.account
-    return known
-
-
-def _readable(value: object, known: dict[str, str]) -> object:
-    """A resolved policy for people to paste: pseudo parameters the synth knows written out, the rest named
-    as ``<...>`` placeholders (a bucket of this app is never here: its policy is changed directly)."""
-    if isinstance(value, list):
-        return [_readable(item, known) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "Ref" in value and len(value) == 1:
-        name = str(value["Ref"])
-        return known.get(name, f"<{name.removeprefix('AWS::').lower()}>")
-    if "Fn::GetAtt" in value and len(value) == 1:
-        return "<" + ".".join(map(str, value["Fn::GetAtt"])) + " after deploy>"
-    if "Fn::Join" in value and len(value) == 1:
-        delimiter, parts = value["Fn::Join"]
-        return str(delimiter).join(str(_readable(part, known)) for part in parts)
-    return {key: _readable(item, known) for key, item in value.items()}

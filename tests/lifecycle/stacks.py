@@ -8,7 +8,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_personalize as personalize
 
 from app import INTERACTIONS_SCHEMA, build_app
-from constructs_personalize import DatasetImport, DataSource
+from constructs_personalize import DatasetImport, DatasetSchema, DataSource, ImportWait, TrainingDataset
 from tests.constants import SAMPLE_DIR
 from tests.emulator.samples import interactions_csv
 from tests.infra.helpers import ENV
@@ -76,3 +76,22 @@ def synth_changed_good(outdir: Path, data_dir: Path) -> Path:
 def synth_example(outdir: Path) -> Path:
     build_app(_app(outdir)).synth()
     return outdir
+
+
+def independent_imports(stack: Stack, prefix: str, imports: int, wait: ImportWait) -> None:
+    """``imports`` TrainingDatasets of the sample, each in a dataset group of its own: nothing orders them.
+
+    Personalize holds one interactions dataset per dataset group, so each import gets a group, and the
+    imports compete only for the region's 5 import slots.
+    """
+    for index in range(imports):
+        group = personalize.CfnDatasetGroup(stack, f"Group{index}", name=f"{prefix}-{index}")
+        TrainingDataset(
+            stack,
+            f"Interactions{index}",
+            name=f"{prefix}-{index}-interactions",
+            dataset_group_arn=group.attr_dataset_group_arn,
+            schema=DatasetSchema.interactions(),
+            data=DataSource.from_asset(SAMPLE_DIR),
+            wait=wait,
+        )

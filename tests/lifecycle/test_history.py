@@ -15,6 +15,7 @@ never consulted. CI runs a fixed set; HISTORY_EXAMPLES=200 HISTORY_RANDOM=1 sear
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 from collections import Counter
@@ -55,6 +56,7 @@ def synths(tmp_path_factory: pytest.TempPathFactory) -> Synths:
     return Synths(tmp_path_factory.mktemp("history"))
 
 
+@functools.cache
 def _records(version: str) -> Counter[tuple[str, ...]]:
     rows = csv.DictReader(io.StringIO(csv_body(version).decode("utf-8")))
     return Counter(tuple(f"{k}={row[k]}" for k in sorted(row)) for row in rows)
@@ -86,7 +88,7 @@ class Expected:
 
     def records(self) -> Counter[tuple[str, ...]]:
         assert self.full is not None
-        total = _records(self.full)
+        total = Counter(_records(self.full))  # a copy: the cached counts are shared
         for batch in self.added:
             total += _records(batch)
         return total

@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Duration, Stack
-from aws_cdk import aws_personalize as personalize
 
-from constructs_personalize import DatasetSchema, DataSource, ImportWait, TrainingDataset
-from tests.constants import ROLE_ARN, SAMPLE_DIR
+from constructs_personalize import ImportWait
+from tests.constants import ROLE_ARN
 from tests.emulator.cloudformation import EmulatedStack
 from tests.emulator.samples import interactions_csv
 from tests.emulator.service import ACTIVE, MAX_JOBS_IN_FLIGHT, JobTiming
 from tests.emulator.world import World
 from tests.infra.helpers import ENV
+from tests.lifecycle.stacks import independent_imports
 
 pytestmark = pytest.mark.lifecycle
 MINUTE, HOUR = 60, 3600
@@ -37,19 +37,7 @@ BUSY_FOR_WITHIN = 2 * HOUR
 
 
 def _stack(app: App, name: str, imports: int, wait: ImportWait) -> None:
-    stack = Stack(app, name, env=ENV)
-    for index in range(imports):
-        # One interactions dataset per dataset group: a group per import, so the imports do not queue.
-        group = personalize.CfnDatasetGroup(stack, f"Group{index}", name=f"{name.lower()}-{index}")
-        TrainingDataset(
-            stack,
-            f"Interactions{index}",
-            name=f"{name.lower()}-{index}-interactions",
-            dataset_group_arn=group.attr_dataset_group_arn,
-            schema=DatasetSchema.interactions(),
-            data=DataSource.from_asset(SAMPLE_DIR),
-            wait=wait,
-        )
+    independent_imports(Stack(app, name, env=ENV), name.lower(), imports, wait)
 
 
 @pytest.fixture(scope="module")
